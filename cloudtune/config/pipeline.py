@@ -1,0 +1,80 @@
+"""The pipeline config (conf/pipeline.yaml): typed, strict, with defaults for every key."""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from cloudtune.config.durations import parse_duration
+from cloudtune.config.strict import from_dict, load_yaml
+from cloudtune.models.settings import ModelSettings
+from cloudtune.outliers.settings import OutlierSettings
+
+DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / "conf" / "pipeline.yaml"
+GRAINS = ("1min", "5min", "15min", "30min", "1h", "1d", "1w")
+
+
+@dataclass(frozen=True)
+class SparkSettings:
+    master: str = "local[*]"
+    app_name: str = "cloudtune"
+    # Any extra Spark setting, e.g. spark.sql.shuffle.partitions: "8". spark-submit --conf wins over these.
+    conf: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class IngestSettings:
+    grain: str = "1min"  # every ts must sit on this grain (UTC, counted from the epoch)
+
+    def __post_init__(self):
+        if self.grain not in GRAINS:
+            raise ValueError(f"grain must be one of {', '.join(GRAINS)}, got {self.grain!r}")
+        parse_duration(self.grain, "ingest.grain")
+
+
+@dataclass(frozen=True)
+class SimulateSettings:
+    services: list[str] = field(default_factory=lambda: ["home", "search", "detail", "cart", "checkout", "payments"])
+    regions: list[str] = field(default_factory=lambda: ["us", "in", "uk"])
+    metrics: list[str] = field(default_factory=lambda: ["requests", "orders"])
+    end: str = "2025-12-08"  # exclusive: history ends at this midnight UTC
+    days: int = 28
+    seed: int = 7
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    database: str = "cloudtune"
+    events_dir: str = "conf/events"  # relative paths resolve against the config file's folder's parent
+    spark: SparkSettings = field(default_factory=SparkSettings)
+    ingest: IngestSettings = field(default_factory=IngestSettings)
+    simulate: SimulateSettings = field(default_factory=SimulateSettings)
+    model: ModelSettings = field(default_factory=ModelSettings)
+    outliers: OutlierSettings = field(default_factory=OutlierSettings)
+    source: str = field(default="<defaults>", compare=False, repr=False)
+
+    def resolve(self, path: str) -> Path:
+        """A path from the config, relative to the project root that holds conf/."""
+        p = Path(path)
+        if p.is_absolute() or self.source.startswith("<"):
+            return p
+        return Path(self.source).resolve().parent.parent / p
+
+    def config_hash(self) -> str:
+        body = {k: v for k, v in asdict(self).items() if k != "source"}
+        return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def load_config(path: str | Path | None = None) -> PipelineConfig:
+    """Load and validate a pipeline config; `None` means the bundled conf/pipeline.yaml."""
+    path = Path(path) if path is not None else DEFAULT_CONFIG
+    data = load_yaml(path)
+    data = dict(data or {})
+    config = from_dict(PipelineConfig, data, source=str(path))
+    return _with_source(config, str(path))
+
+
+def _with_source(config: PipelineConfig, source: str) -> PipelineConfig:
+    object.__setattr__(config, "source", source)
+    return config
