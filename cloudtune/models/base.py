@@ -1,0 +1,294 @@
+"""Spec / fitted-result protocol shared by every model family.
+
+A spec (`ModelSpec` subclass) holds settings only. `spec.fit(history, events=None, regressors=None, outliers=None)`
+validates the history (see `cloudtune.models.grain`), masks outlier windows (never deletes them), fits the model's
+core, calibrates quantiles on rolling-origin refits inside the history and returns a `FittedForecast` with
+`forecast(horizon, grain)`, `components(horizon)`, `summary()` and `sample_paths(...)`.
+
+A core is the fitted maths of one family: `parts(ts, regressors, events) -> {component: array}` and `combine`
+("multiply" or "add"); the point forecast is the product (or sum) of the parts, so components reproduce it exactly.
+"""
+from __future__ import annotations
+
+import json
+import logging
+
+import numpy as np
+import pandas as pd
+
+from cloudtune.errors import InputError, ModelError
+from cloudtune.models.grain import DAY, grain_name, horizon_steps, parse_grain, regular_series
+from cloudtune.models.quantiles import ErrorModel, aggregate, backtest_pairs, bucket_labels
+
+log = logging.getLogger(__name__)
+
+
+class Summary:
+    """What drives a forecast: `str(summary)` is text, `summary.to_dict()` is a JSON-friendly dict."""
+
+    def __init__(self, data: dict):
+        self.data = data
+
+    def to_dict(self) -> dict:
+        return json.loads(json.dumps(self.data, default=str))
+
+    def __getitem__(self, key):
+        return self.data[key]
+
+    def __str__(self) -> str:
+        lines = []
+        for k, v in self.data.items():
+            if isinstance(v, list) and v and isinstance(v[0], dict):
+                lines.append(f"{k}:")
+                lines.extend("  - " + ", ".join(f"{a}={_fmt(b)}" for a, b in item.items()) for item in v)
+            elif isinstance(v, dict):
+                lines.append(f"{k}: " + ", ".join(f"{a}={_fmt(b)}" for a, b in v.items()))
+            else:
+                lines.append(f"{k}: {_fmt(v)}")
+        return "\n".join(lines)
+
+    __repr__ = __str__
+
+
+def _fmt(v):
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    return str(v)
+
+
+def history_series(history, what: str = "series") -> tuple[pd.Series, pd.Series]:
+    """Accept a Series indexed by ts or a DataFrame with ts and value columns -> (ts, value) arrays."""
+    if isinstance(history, pd.Series):
+        return pd.Series(history.index), pd.Series(history.to_numpy())
+    if isinstance(history, pd.DataFrame):
+        missing = [c for c in ("ts", "value") if c not in history.columns]
+        if missing:
+            raise InputError(f"{what}: history needs columns ts and value; missing {', '.join(missing)}")
+        return history["ts"].reset_index(drop=True), history["value"].reset_index(drop=True)
+    raise InputError(f"{what}: history must be a pandas Series or a DataFrame with ts, value; "
+                     f"got {type(history).__name__}")
+
+
+def mask_outliers(y: pd.Series, outliers: pd.DataFrame | None) -> tuple[pd.Series, dict]:
+    """NaN out flagged windows [start, end] in a copy of y; counts of masked points by reason."""
+    if outliers is None or len(outliers) == 0:
+        return y, {}
+    missing = [c for c in ("start", "end") if c not in outliers.columns]
+    if missing:
+        raise InputError(f"outliers need columns start, end (and reason); missing {', '.join(missing)}")
+    out = y.copy()
+    counts: dict[str, int] = {}
+    starts = pd.to_datetime(outliers["start"], utc=True)
+    ends = pd.to_datetime(outliers["end"], utc=True)
+    reasons = outliers["reason"] if "reason" in outliers.columns else pd.Series(["unspecified"] * len(outliers))
+    idx = y.index
+    for s, e, r in zip(starts, ends, reasons):
+        sel = (idx >= s) & (idx <= e) & out.notna().to_numpy()
+        n = int(sel.sum())
+        if n:
+            out[sel] = np.nan
+            counts[str(r)] = counts.get(str(r), 0) + n
+    return out, counts
+
+
+class ModelSpec:
+    """Base spec: subclasses set `name` and implement `_fit_core` and `min_history`."""
+
+    name = "base"
+
+    def __init__(self, settings=None, aggregation: str = "mean"):
+        self.settings = settings
+        self.aggregation = aggregation
+
+    def min_history(self, step: pd.Timedelta) -> pd.Timedelta:
+        return 2 * step
+
+    def max_horizon(self) -> pd.Timedelta:
+        return pd.Timedelta("750d")
+
+    def _fit_core(self, y: pd.Series, step: pd.Timedelta, events=None, regressors=None, reuse=None):
+        raise NotImplementedError
+
+    def fit(self, history, events: pd.DataFrame | None = None, regressors: pd.DataFrame | None = None,
+            outliers: pd.DataFrame | None = None, grain=None, key: str = "series") -> "FittedForecast":
+        ts, values = history_series(history, key)
+        y_raw, step = regular_series(ts, values, parse_grain(grain) if grain is not None else None, key)
+        y, masked = mask_outliers(y_raw, outliers)
+        n_obs = int(y.notna().sum())
+        span = y.index[-1] + step - y.index[0]
+        need = self.min_history(step)
+        if span < need or n_obs < 2:
+            raise ModelError(f"{key}: history too short for model '{self.name}': {span} "
+                             f"({n_obs} points) < {need} needed")
+        regs = _check_regressors(regressors, y.index, key)
+        core = self._fit_core(y, step, events, regs)
+        offset = 0.01 * max(float(np.nanmean(y.to_numpy())), 1e-9)
+        calib = self._calibration(y, step, events, regs, core)
+        pairs = backtest_pairs(calib["fit_predict"], y, step, calib["origins"], calib["horizon"], need)
+        if pairs:
+            errors = ErrorModel(pairs, offset, step, y.index[-1] + step, self.aggregation)
+        else:  # history too short to hold anything out: in-sample residuals, widened, and said so
+            ok = y.notna().to_numpy()
+            fitted = _combine(core.parts(y.index, regs, events), core.combine)
+            pairs = [(y.index[0], y.index[ok], y.to_numpy()[ok], fitted[ok])]
+            errors = ErrorModel(pairs, offset, step, y.index[-1] + step, self.aggregation,
+                                source="in-sample (history too short to hold out)", inflate=1.5)
+        return FittedForecast(self, core, y_raw, y, step, errors, regs, events, masked, key)
+
+    def _calibration(self, y, step, events, regs, core) -> dict:
+        def fit_predict(train, ts):
+            c = self._fit_core(train, step, events, regs, reuse=core)
+            return _combine(c.parts(ts, regs, events), c.combine)
+        return dict(fit_predict=fit_predict, origins=4, horizon=pd.Timedelta("7d"))
+
+
+def _combine(parts: dict, how: str) -> np.ndarray:
+    arrs = list(parts.values())
+    if how == "multiply":
+        out = np.ones_like(arrs[0], dtype=float)
+        for a in arrs:
+            out = out * a
+    else:
+        out = np.zeros_like(arrs[0], dtype=float)
+        for a in arrs:
+            out = out + a
+    return out
+
+
+def _check_regressors(regressors, index: pd.DatetimeIndex, key: str) -> pd.DataFrame | None:
+    if regressors is None:
+        return None
+    if not isinstance(regressors, pd.DataFrame):
+        raise InputError(f"{key}: regressors must be a DataFrame indexed by ts (or with a ts column)")
+    r = regressors.set_index("ts") if "ts" in regressors.columns else regressors
+    r = r.copy()
+    r.index = pd.DatetimeIndex(pd.to_datetime(r.index, utc=True))
+    r = r.sort_index()
+    if r.index.has_duplicates:
+        raise InputError(f"{key}: regressors have duplicate timestamps")
+    reserved = {"trend", "daily", "weekly", "yearly", "level_adjust", "mean", "ts"}
+    clash = [c for c in r.columns if c in reserved]
+    if clash:
+        raise InputError(f"{key}: regressor name(s) {clash} are reserved; rename them")
+    bad = [c for c in r.columns if not np.issubdtype(r[c].dtype, np.number) or not np.isfinite(r[c]).all()]
+    if bad:
+        raise InputError(f"{key}: regressor(s) {bad} must be finite numbers")
+    return r.astype(float)
+
+
+class FittedForecast:
+    """A fitted model for one series. Built by `ModelSpec.fit`; read it, don't build it."""
+
+    def __init__(self, spec, core, y_raw, y, step, errors, regressors, events, masked, key):
+        self.spec = spec
+        self.core_ = core
+        self.history_ = y_raw
+        self.fit_history_ = y
+        self.step_ = step
+        self.errors_ = errors
+        self.regressors_ = regressors
+        self.events_ = events
+        self.masked_ = masked
+        self.key = key
+        self.end_ = y.index[-1] + step
+
+    @property
+    def model(self) -> str:
+        return self.spec.name
+
+    def future_index(self, horizon, grain=None) -> tuple[pd.DatetimeIndex, pd.Timedelta]:
+        g = parse_grain(grain) if grain is not None else self.step_
+        if g < self.step_:
+            raise ModelError(f"{self.key}: grain {grain_name(g)} is finer than the history's grain "
+                             f"{grain_name(self.step_)}; ask for {grain_name(self.step_)} or coarser")
+        if g % self.step_ != pd.Timedelta(0) and g != pd.Timedelta("7d"):
+            raise ModelError(f"{self.key}: grain {grain_name(g)} is not a multiple of {grain_name(self.step_)}")
+        n = horizon_steps(horizon, g)
+        total = n * g
+        limit = self.spec.max_horizon()
+        if total > limit:
+            raise ModelError(f"{self.key}: horizon {total} is longer than model '{self.model}' supports "
+                             f"({limit}); shorten it or use a coarser grain for long range")
+        ts = pd.date_range(self.end_, self.end_ + total, freq=self.step_, inclusive="left")
+        return ts, g
+
+    def _resolve_regs(self, regressors):
+        regs = self.regressors_ if regressors is None else _check_regressors(regressors, None, self.key)
+        return regs
+
+    def predict_native(self, ts: pd.DatetimeIndex, regressors=None, events=None) -> np.ndarray:
+        ev = self.events_ if events is None else events
+        return _combine(self.core_.parts(ts, self._resolve_regs(regressors), ev), self.core_.combine)
+
+    def forecast(self, horizon="90d", grain=None, quantiles=(0.5, 0.9, 0.99), regressors=None,
+                 events=None) -> pd.DataFrame:
+        """ts, mean, one column per quantile (p50, p90, ...). `horizon`: Timedelta, '90d' or int steps of `grain`.
+        A coarser `grain` aggregates the native forecast (mean or sum, per settings); weeks start Monday 00:00
+        UTC and a first partial bucket covers only the forecast part."""
+        qs = _check_quantiles(quantiles)
+        ts, g = self.future_index(horizon, grain)
+        point = self.predict_native(ts, regressors, events)
+        if g > self.step_:
+            agg = aggregate(ts, point, g, self.spec.aggregation)
+            labels, point = agg.index, agg.to_numpy()
+        else:
+            labels = ts
+        point = np.maximum(point, 0.0)
+        qv = self.errors_.quantiles(labels, point, g, qs)
+        out = pd.DataFrame({"ts": labels, "mean": point})
+        for j, q in enumerate(qs):
+            out[quantile_column(q)] = qv[:, j]
+        return out
+
+    def components(self, horizon="1d", regressors=None, events=None) -> pd.DataFrame:
+        """Per native timestamp: one column per component and `mean`; their product (multiplicative) or sum
+        (additive) equals `mean` exactly. `horizon` may also be a DatetimeIndex (e.g. the history's)."""
+        ts = horizon if isinstance(horizon, pd.DatetimeIndex) else self.future_index(horizon)[0]
+        ev = self.events_ if events is None else events
+        parts = self.core_.parts(ts, self._resolve_regs(regressors), ev)
+        out = pd.DataFrame(parts, index=ts)
+        out["mean"] = _combine(parts, self.core_.combine)
+        out.index.name = "ts"
+        out.attrs["combine"] = self.core_.combine
+        return out
+
+    def in_sample(self) -> pd.Series:
+        """The fitted values at the history's timestamps (events included), e.g. for residual-based outliers."""
+        return pd.Series(self.predict_native(self.history_.index), index=self.history_.index)
+
+    def sample_paths(self, ts_or_horizon, n_paths: int = 1000, seed: int | None = None,
+                     regressors=None, events=None) -> np.ndarray:
+        """(n_paths, len(ts)) simulated future values at the native grain, non-negative: the point forecast times
+        exp(error), errors drawn from this fit's out-of-sample errors with day-level and hourly-block structure
+        (see `cloudtune.models.quantiles`). Use the max over a window of each path for peak quantiles."""
+        if isinstance(ts_or_horizon, pd.DatetimeIndex):
+            ts = pd.DatetimeIndex(pd.to_datetime(ts_or_horizon, utc=True))
+        else:
+            ts = self.future_index(ts_or_horizon)[0]
+        point = np.maximum(self.predict_native(ts, regressors, events), 0.0)
+        e = self.errors_.sample_errors(ts, n_paths, seed)
+        c = self.errors_.offset
+        return np.maximum((point[None, :] + c) * np.exp(e) - c, 0.0)
+
+    def summary(self) -> Summary:
+        d = {"model": self.model, "series": self.key, "grain": grain_name(self.step_),
+             "history": f"{self.history_.index[0]} .. {self.end_} ({int(self.history_.notna().sum())} points, "
+                        f"{int(self.history_.isna().sum())} missing)",
+             "outliers_excluded": dict(self.masked_), "calibration": self.errors_.source}
+        d.update(self.core_.describe())
+        return Summary(d)
+
+
+def quantile_column(q: float) -> str:
+    s = f"{q * 100:.10g}".replace(".", "_")
+    return f"p{s}"
+
+
+def _check_quantiles(quantiles) -> tuple:
+    try:
+        qs = tuple(float(q) for q in quantiles)
+    except (TypeError, ValueError):
+        raise InputError(f"quantiles must be numbers in (0, 1), got {quantiles!r}") from None
+    if not qs or any(not 0 < q < 1 for q in qs):
+        raise InputError(f"quantiles must be numbers in (0, 1), got {quantiles!r}")
+    return tuple(sorted(set(qs)))

@@ -1,0 +1,366 @@
+"""CloudTune's default model: a robust daily level x a minute-of-week intra-day shape (two resolutions).
+
+    value(t) = trend(day) x weekly(day, slot) x daily(slot) x yearly(day) x extra(day) x regressors(day)
+               x conditional(day, slot) x level_adjust(day) x events(t)          (multiplicative mode)
+
+and the same as a sum in additive mode. The level is a statsmodels RLM on one value per day (`level.py`) with
+piecewise-linear trend and penalized breaks (`breaks.py`); the shape is a robust median profile per day type
+(`shape.py`); `level_adjust` carries the last day's level residual forward with its AR(1) decay. Event windows
+(with ramp and decay) are left out of the level and shape fits and their effects are learned by
+`cloudtune.events.effects.EventEffects` on the event-free baseline. Cost grows with days + slots per day.
+"""
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+
+from cloudtune.errors import ModelError
+from cloudtune.models.base import ModelSpec
+from cloudtune.models.grain import DAY, WEEK
+from cloudtune.models.level import NS_PER_DAY, DailyLevel
+from cloudtune.models.settings import CloudTuneSettings
+from cloudtune.models.shape import WEEKDAY_INDEX, IntradayShape
+
+log = logging.getLogger(__name__)
+
+try:  # learned event effects live with the events package (another module owner)
+    from cloudtune.events.effects import EventEffects
+except ImportError:  # pragma: no cover - until it lands, a flat-lift stand-in with the same interface
+    EventEffects = None
+
+
+class FlatEventEffects:
+    """Stand-in with the EventEffects interface: one flat multiplicative lift per event name (median of
+    actual / baseline inside its past windows), or its prior lift when it never happened."""
+
+    def __init__(self, settings=None):
+        self.settings = settings
+
+    def fit(self, ts, actual, baseline, events):
+        self.lifts_ = {}
+        for name, occ in events.groupby("name"):
+            inside = _window_mask(ts, occ)
+            ok = inside & (baseline > 0)
+            if ok.sum() >= 1:
+                self.lifts_[name] = (float(np.median(actual[ok] / baseline[ok])), int(_count_seen(ts, occ)), "learned")
+            else:
+                prior = occ["prior_lift"].dropna()
+                self.lifts_[name] = (float(prior.iloc[0]) if len(prior) else 1.0, 0, "prior")
+        return self
+
+    def multipliers(self, ts, events):
+        out = pd.DataFrame(index=ts)
+        for name, occ in events.groupby("name"):
+            lift = self.lifts_.get(name)
+            if lift is None:
+                prior = occ["prior_lift"].dropna()
+                lift = (float(prior.iloc[0]) if len(prior) else 1.0, 0, "prior")
+            out[name] = np.where(_window_mask(ts, occ, ramps=False), lift[0], 1.0)
+        return out
+
+    def summary(self):
+        return [dict(name=n, lift=v[0], occurrences_learned=v[1], source=v[2]) for n, v in self.lifts_.items()]
+
+
+def _window_mask(ts: pd.DatetimeIndex, events: pd.DataFrame, ramps: bool = True) -> np.ndarray:
+    m = np.zeros(len(ts), bool)
+    for row in events.itertuples():
+        s = row.start - (row.ramp_before if ramps else pd.Timedelta(0))
+        e = row.end + (row.decay_after if ramps else pd.Timedelta(0))
+        m |= (ts >= s) & (ts < e)
+    return m
+
+
+def _count_seen(ts, events) -> int:
+    return int(sum(((ts >= r.start) & (ts < r.end)).any() for r in events.itertuples()))
+
+
+class CloudTuneModel(ModelSpec):
+    """Spec of the default model. `CloudTuneModel(settings).fit(history, events, regressors, outliers)`."""
+
+    name = "cloudtune"
+
+    def __init__(self, settings: CloudTuneSettings | None = None, aggregation: str = "mean"):
+        settings = settings or CloudTuneSettings()
+        super().__init__(settings, aggregation)
+        for s in settings.seasonalities:
+            if pd.Timedelta(s.period) < 2 * DAY:
+                raise ModelError(f"seasonality '{s.name}': period {s.period} is shorter than 2 days; shorter cycles "
+                                 "that divide a week are already in the minute-of-week shape")
+
+    def min_history(self, step):
+        return max(pd.Timedelta(self.settings.min_history), 3 * step)
+
+    def max_horizon(self):
+        return pd.Timedelta(self.settings.max_horizon)
+
+    def _calibration(self, y, step, events, regs, core):
+        d = super()._calibration(y, step, events, regs, core)
+        d.update(origins=self.settings.calibration_origins, horizon=pd.Timedelta(self.settings.calibration_horizon))
+        return d
+
+    def _fit_core(self, y, step, events=None, regressors=None, reuse=None):
+        return TwoResolutionCore(self.settings).fit(y, step, events, regressors, reuse)
+
+
+class TwoResolutionCore:
+    def __init__(self, settings: CloudTuneSettings):
+        self.settings = settings
+
+    # -- helpers ------------------------------------------------------------------------------------------------
+    def _groups(self, days: pd.DatetimeIndex, events) -> np.ndarray:
+        dow = days.dayofweek.to_numpy()
+        if self.day_types_ == "dow":
+            g = dow.astype(str).astype(object)
+        elif self.day_types_ == "weekend":
+            g = np.where(dow >= 5, "weekend", "weekday").astype(object)
+        else:
+            g = np.full(len(days), "all", dtype=object)
+        for c in self.settings.conditional:
+            if c.days:
+                g[np.isin(dow, [WEEKDAY_INDEX[d] for d in c.days])] = c.name
+            if c.event_kinds and events is not None and len(events):
+                ev = events[events["kind"].isin(c.event_kinds)]
+                for r in ev.itertuples():
+                    g[(days >= r.start.floor("D")) & (days < r.end)] = c.name
+        return g
+
+    def _regular_group(self, days) -> np.ndarray:
+        dow = days.dayofweek.to_numpy()
+        if self.day_types_ == "dow":
+            return dow.astype(str).astype(object)
+        if self.day_types_ == "weekend":
+            return np.where(dow >= 5, "weekend", "weekday").astype(object)
+        return np.full(len(days), "all", dtype=object)
+
+    # -- fit ----------------------------------------------------------------------------------------------------
+    def fit(self, y: pd.Series, step: pd.Timedelta, events=None, regs=None, reuse=None):
+        s = self.settings
+        self.step_ = step
+        self.mult_ = s.mode == "multiplicative"
+        self.combine = "multiply" if self.mult_ else "add"
+        self.end_ = y.index[-1] + step
+        yv = y.to_numpy(dtype=float).copy()
+        self.events_used_ = events is not None and len(events) > 0
+        if self.events_used_:
+            yv[_window_mask(y.index, events)] = np.nan
+        finite = yv[np.isfinite(yv)]
+        if finite.size == 0:
+            raise ModelError("every point of the history is inside an event window or masked; nothing to fit")
+        self.offset_ = 1e-3 * max(float(finite.mean()), 1e-9)
+        self.notes_ = []
+        if step < DAY:
+            S = int(DAY // step)
+            day0 = y.index[0].floor("D")
+            n_days = int((y.index[-1].floor("D") - day0) // DAY) + 1
+            pos = np.asarray((y.index - day0) // step, dtype=int)
+            grid = np.full(n_days * S, np.nan)
+            grid[pos] = yv
+            grid = grid.reshape(n_days, S)
+            days = pd.date_range(day0, periods=n_days, freq="D")
+        else:
+            S = 1
+            days = y.index
+            grid = yv[:, None]
+        self.slots_ = S
+        n_valid_days = int((np.isfinite(grid).mean(axis=1) > 0.25).sum())
+        if s.day_types == "auto":
+            self.day_types_ = "dow" if n_valid_days >= 21 else ("weekend" if n_valid_days >= 14 else "none")
+        else:
+            self.day_types_ = s.day_types
+        groups = self._groups(days, events)
+        smooth = max(1, int(pd.Timedelta(s.shape_smooth) // step)) if S > 1 else 1
+        self.shape_ = IntradayShape(self.mult_, smooth, s.shape_weeks).fit(grid, groups)
+        # Daily level, adjusted for the shape over the slots each day actually has (partial days, gaps).
+        prof = self.shape_.matrix(groups)
+        have = np.isfinite(grid)
+        cover = have.mean(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ysum = np.where(have, grid, 0).sum(axis=1)
+            psum = np.where(have, prof, 0).sum(axis=1)
+            cnt = have.sum(axis=1)
+            if self.mult_:
+                level = np.where(psum > 0, ysum / psum, ysum / np.maximum(cnt, 1))
+                target = np.log(np.maximum(level, 0) + self.offset_)
+            else:
+                target = (ysum - psum) / np.maximum(cnt, 1)
+        target[(cover < 0.25) | (cnt == 0)] = np.nan
+        span_days = (self.end_ - y.index[0]) / DAY
+        yearly = s.yearly == "on" or (s.yearly == "auto" and span_days > 366)
+        if s.yearly == "auto" and not yearly:
+            self.notes_.append(f"yearly seasonality omitted: needs more than a year of history, have {span_days:.0f} days")
+        weekly = s.weekly and step <= DAY and n_valid_days >= 14
+        if s.weekly and not weekly:
+            self.notes_.append(f"day-of-week level effects omitted: needs 14 days, have {n_valid_days}")
+        extra = [(x.name, pd.Timedelta(x.period) / DAY, x.order) for x in s.seasonalities]
+        self.reg_names_ = list(regs.columns) if regs is not None else []
+        daily_regs = None
+        if regs is not None:
+            daily_regs = regs.groupby(regs.index.floor("D")).mean().reindex(days)
+            miss = daily_regs.isna().any(axis=1).to_numpy() & np.isfinite(target)
+            if miss.any():
+                raise ModelError(f"regressor values are missing for {int(miss.sum())} day(s) of the history "
+                                 f"(first {days[miss][0].date()}); give values covering every day")
+        known = None
+        if reuse is not None:
+            known = [(d.value - int(days[np.isfinite(target)][0].value)) / NS_PER_DAY for d in reuse.level_.knot_dates()]
+        self.level_ = DailyLevel(s, weekly, yearly, 0.5 if S > 1 else 0.0).fit(days, target, daily_regs, s.breaks, extra, known)
+        self.days_ = days
+        # AR(1) carry-over of the level residual.
+        r = self.level_.resid_
+        ok = np.isfinite(r)
+        self.phi_, self.r_last_, self.last_day_ = 0.0, 0.0, days[-1]
+        if s.level_adjust and ok.sum() >= 5:
+            rr = r[ok]
+            a, b = rr[1:], rr[:-1]
+            den = float(b @ b)
+            self.phi_ = float(np.clip((a @ b) / den, 0.0, 0.9)) if den > 0 else 0.0
+            last = np.nonzero(ok)[0][-1]
+            self.r_last_ = float(r[last])
+            self.last_day_ = days[last]
+        # Event effects learned on the event-free baseline.
+        self.effects_ = None
+        if self.events_used_:
+            cls = EventEffects or FlatEventEffects
+            base = self._baseline(y.index, regs, events)
+            act = y.to_numpy(dtype=float)
+            good = np.isfinite(act)
+            self.effects_ = cls().fit(y.index[good], act[good], base[good], events)
+        return self
+
+    # -- predict ------------------------------------------------------------------------------------------------
+    def _baseline(self, ts, regs, events) -> np.ndarray:
+        parts = self._parts_no_events(ts, regs, events)
+        out = np.ones(len(ts)) if self.mult_ else np.zeros(len(ts))
+        for v in parts.values():
+            out = out * v if self.mult_ else out + v
+        return out
+
+    def _parts_no_events(self, ts, regs, events) -> dict[str, np.ndarray]:
+        ts = pd.DatetimeIndex(ts)
+        dfloor = ts.floor("D") if self.step_ <= DAY else ts
+        udays, inv = np.unique(dfloor.asi8, return_inverse=True)
+        udays = pd.DatetimeIndex(udays, tz="UTC")
+        daily_regs = None
+        if self.reg_names_:
+            if regs is None:
+                raise ModelError(f"regressors {self.reg_names_} were used in the fit; give their future values")
+            daily_regs = regs.groupby(regs.index.floor("D")).mean().reindex(udays)[self.reg_names_]
+            if daily_regs.isna().any().any():
+                missing = udays[daily_regs.isna().any(axis=1).to_numpy()]
+                raise ModelError(f"regressor values are missing for {len(missing)} day(s) "
+                                 f"(first {missing[0].date()}); give values covering every forecast day")
+        lp = self.level_.parts(udays, daily_regs)
+        k = np.asarray((udays - self.last_day_) // DAY, dtype=float)
+        adj = np.where(k >= 0, self.r_last_ * self.phi_ ** np.maximum(k, 0), 0.0)
+        lp["level_adjust"] = adj
+        out: dict[str, np.ndarray] = {}
+        if self.slots_ > 1:
+            slot = np.asarray((ts - dfloor) // self.step_, dtype=int)
+            reg_g = self._regular_group(udays)[inv]
+            all_g = self._groups(udays, events)[inv]
+            shape_reg = np.empty(len(ts))
+            shape_all = np.empty(len(ts))
+            for g in np.unique(reg_g):
+                sel = reg_g == g
+                shape_reg[sel] = self.shape_.profile(g)[slot[sel]]
+            for g in np.unique(all_g):
+                sel = all_g == g
+                shape_all[sel] = self.shape_.profile(g)[slot[sel]]
+            daily = self._daily_profile()[slot]
+        for name, v in lp.items():
+            out[name] = np.exp(v[inv]) if self.mult_ else v[inv]
+        if self.slots_ > 1:
+            if self.mult_:
+                dsafe = np.where(daily > 0, daily, shape_reg)
+                ratio = np.where(daily > 0, shape_reg / np.where(daily > 0, daily, 1), 1.0)
+                out["weekly"] = out.get("weekly", np.ones(len(ts))) * ratio
+                out["daily"] = dsafe
+                for c in self.settings.conditional:
+                    sel = all_g == c.name
+                    f = np.ones(len(ts))
+                    okc = sel & (shape_reg > 0)
+                    f[okc] = shape_all[okc] / shape_reg[okc]
+                    badc = sel & (shape_reg <= 0)
+                    out["daily"] = np.where(badc, shape_all, out["daily"])
+                    out["weekly"] = np.where(badc, 1.0, out["weekly"])
+                    out[c.name] = f
+            else:
+                out["weekly"] = out.get("weekly", np.zeros(len(ts))) + shape_reg - daily
+                out["daily"] = daily
+                for c in self.settings.conditional:
+                    out[c.name] = np.where(all_g == c.name, shape_all - shape_reg, 0.0)
+        return out
+
+    def _daily_profile(self) -> np.ndarray:
+        if not hasattr(self, "_daily_cache"):
+            week = pd.date_range("2024-01-01", periods=7, freq="D", tz="UTC")  # a Monday .. Sunday
+            self._daily_cache = self.shape_.matrix(self._regular_group(week)).mean(axis=0)
+        return self._daily_cache
+
+    def parts(self, ts, regs=None, events=None) -> dict[str, np.ndarray]:
+        out = self._parts_no_events(ts, regs, events)
+        if events is not None and len(events):
+            effects = self.effects_
+            if effects is None:  # fitted without events: only prior lifts can apply
+                effects = FlatEventEffects()
+                effects.lifts_ = {}
+            mult = effects.multipliers(pd.DatetimeIndex(ts), events)
+            base = None
+            running = np.ones(len(ts))
+            if not self.mult_:
+                base = np.zeros(len(ts))
+                for v in out.values():
+                    base = base + v
+            for col in mult.columns:
+                m = mult[col].to_numpy(dtype=float)
+                if self.mult_:
+                    out[f"event:{col}"] = m
+                else:
+                    out[f"event:{col}"] = base * running * (m - 1.0)
+                    running = running * m
+        return out
+
+    # -- explain ------------------------------------------------------------------------------------------------
+    def describe(self) -> dict:
+        lv = self.level_
+        trend = lv.coef("trend")
+        slope0 = float(trend[1])
+        hinges = trend[2:]
+        unit = "log/day" if self.mult_ else "units/day"
+        breaks = []
+        slope = slope0
+        fixed = set(lv.fixed_knots_)
+        for k, date, dh in zip(lv.knots_, lv.knot_dates(), hinges):
+            breaks.append(dict(date=str(date.date()), slope_before=slope, slope_after=slope + float(dh),
+                               change=float(dh), source="configured" if k in fixed else "detected"))
+            slope += float(dh)
+        growth = dict(slope_per_day=slope, unit=unit)
+        if self.mult_:
+            growth["pct_per_week"] = float(np.expm1(7 * slope) * 100)
+        amps = {}
+        if self.slots_ > 1:
+            d = self._daily_profile()
+            amps["daily"] = float((d.max() - d.min()) / 2)
+        if "weekly" in lv.block_names_:
+            w = np.append(lv.coef("weekly"), -lv.coef("weekly").sum())
+            w = np.exp(w) if self.mult_ else w
+            amps["weekly"] = float((w.max() - w.min()) / 2)
+        if "yearly" in lv.block_names_:
+            days = pd.date_range("2024-01-01", periods=366, freq="D", tz="UTC")
+            yv = lv.parts(days, None if not self.reg_names_ else pd.DataFrame(0.0, index=days, columns=self.reg_names_))["yearly"]
+            yv = np.exp(yv) if self.mult_ else yv
+            amps["yearly"] = float((yv.max() - yv.min()) / 2)
+        out = {"mode": self.settings.mode, "growth": growth, "breaks": breaks,
+               "seasonal_amplitudes": amps, "day_types": self.day_types_,
+               "regressors": {n: float(lv.coef(f"regressor:{n}")[0]) for n in self.reg_names_},
+               "level_adjust": dict(phi=self.phi_, last_residual=self.r_last_),
+               "notes": list(self.notes_)}
+        if self.effects_ is not None and hasattr(self.effects_, "summary"):
+            try:
+                out["events"] = self.effects_.summary()
+            except Exception as exc:  # the summary must not fail because of a partner module
+                out["events"] = [dict(error=str(exc))]
+        return out

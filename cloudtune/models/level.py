@@ -1,0 +1,137 @@
+"""The daily level: a robust statsmodels regression on one value per day.
+
+Columns: intercept, linear trend (per day), hinges at slope breaks (configured + detected), day-of-week effects
+(effect-coded so they average to zero), yearly Fourier terms (only with more than a year of history), extra
+Fourier seasonalities (period >= 2 days) and regressors (their daily mean). The target is the log of the daily level
+for a multiplicative model and the level itself for an additive one. The fit is statsmodels RLM with Huber's T
+(or OLS), so outlier days do not pull the level.
+"""
+from __future__ import annotations
+
+import logging
+import warnings
+
+import numpy as np
+import pandas as pd
+import statsmodels.api as sm
+
+from cloudtune.models.breaks import detect_breaks, hinge
+
+log = logging.getLogger(__name__)
+NS_PER_DAY = 86_400 * 10**9
+
+
+def fourier(t_days: np.ndarray, period_days: float, order: int) -> np.ndarray:
+    k = np.arange(1, order + 1)[None, :]
+    w = 2 * np.pi * t_days[:, None] / period_days
+    return np.column_stack([np.sin(k * w), np.cos(k * w)])
+
+
+class DailyLevel:
+    """Spec: settings only. `fit(days, y, regressors)` sets trailing-underscore attributes."""
+
+    def __init__(self, settings, weekly: bool = True, yearly: bool = False, center: float = 0.0):
+        self.settings = settings
+        self.weekly = weekly
+        self.yearly = yearly
+        self.center = center  # 0.5 when a row is a whole day's mean: it stands for midday
+
+    # -- design -----------------------------------------------------------------------------------------------
+    def _t(self, days: pd.DatetimeIndex) -> np.ndarray:
+        return (days.asi8 - self.t0_) / NS_PER_DAY + self.center
+
+    def _blocks(self, days: pd.DatetimeIndex, regressors: pd.DataFrame | None) -> dict[str, np.ndarray]:
+        """Design blocks by component name (trend holds intercept, slope and hinges)."""
+        t = self._t(days)
+        blocks = {"trend": np.column_stack([np.ones_like(t), t, hinge(t, self.knots_)])}
+        if self.weekly:
+            dow = days.dayofweek.to_numpy()
+            eff = np.zeros((len(t), 6))
+            for j in range(6):
+                eff[:, j] = (dow == j).astype(float) - (dow == 6).astype(float)
+            blocks["weekly"] = eff
+        abs_days = days.asi8 / NS_PER_DAY
+        if self.yearly:
+            blocks["yearly"] = fourier(abs_days, 365.25, self.settings.yearly_order)
+        for s in self.extra_:
+            blocks[s[0]] = fourier(abs_days, s[1], s[2])
+        for name in self.regressor_names_:
+            blocks[f"regressor:{name}"] = regressors[name].to_numpy(dtype=float)[:, None]
+        return blocks
+
+    # -- fit --------------------------------------------------------------------------------------------------
+    def fit(self, days: pd.DatetimeIndex, y: np.ndarray, regressors: pd.DataFrame | None = None,
+            fixed_breaks: list[pd.Timestamp] = (), extra=(), known_knots=None) -> "DailyLevel":
+        """`y`: transformed daily level (NaN = left out). `extra`: (name, period_days, order) tuples.
+        `known_knots`: reuse these knots (days since t0) instead of detecting (used by calibration refits)."""
+        ok = np.isfinite(y)
+        self.t0_ = int(days[ok][0].value) if ok.any() else int(days[0].value)
+        self.extra_ = list(extra)
+        self.regressor_names_ = list(regressors.columns) if regressors is not None else []
+        t = self._t(days)
+        fixed = [(pd.Timestamp(b).value - self.t0_) / NS_PER_DAY for b in fixed_breaks]
+        fixed = [k for k in fixed if t[ok].min() < k < t[ok].max()]
+        self.fixed_knots_ = fixed
+        if known_knots is not None:
+            knots = [k for k in known_knots if t[ok].min() < k < t[ok].max() - 1]
+            self.knots_ = sorted(set(knots))
+            self.detected_knots_ = [k for k in self.knots_ if k not in fixed]
+        else:
+            self.knots_ = sorted(fixed)
+            detected = []
+            if self.settings.auto_breaks and ok.sum() > 3 * self.settings.min_break_gap_days:
+                blocks = self._blocks(days[ok], regressors[ok] if regressors is not None else None)
+                base = np.column_stack([b for b in blocks.values()])
+                detected = detect_breaks(t[ok], y[ok], base, fixed=fixed, max_breaks=self.settings.max_breaks,
+                                         penalty=self.settings.break_penalty,
+                                         min_gap=self.settings.min_break_gap_days)
+            self.detected_knots_ = detected
+            self.knots_ = sorted(fixed + detected)
+        blocks = self._blocks(days, regressors)
+        self.block_names_ = list(blocks)
+        self.block_sizes_ = [b.shape[1] for b in blocks.values()]
+        X = np.column_stack(list(blocks.values()))[ok]
+        yy = y[ok]
+        keep = np.ones(X.shape[1], bool)
+        # A column that is all zero in the fit rows (e.g. a day of week never seen) is dropped, coefficient 0.
+        keep[np.all(np.abs(X) < 1e-12, axis=0)] = False
+        beta = np.zeros(X.shape[1])
+        Xk = X[:, keep]
+        if len(yy) > Xk.shape[1] + 2 and self.settings.robust:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                res = sm.RLM(yy, Xk, M=sm.robust.norms.HuberT()).fit(maxiter=30)
+            beta[keep] = res.params
+            self.scale_ = float(res.scale)
+        else:
+            b, *_ = np.linalg.lstsq(Xk, yy, rcond=None)
+            beta[keep] = b
+            r = yy - Xk @ b
+            self.scale_ = float(np.sqrt(np.mean(r**2))) if len(r) else 0.0
+        self.params_ = beta
+        self.n_days_ = int(ok.sum())
+        fitted = X @ beta
+        self.resid_ = np.full(len(y), np.nan)
+        self.resid_[ok] = yy - fitted
+        return self
+
+    # -- predict ----------------------------------------------------------------------------------------------
+    def parts(self, days: pd.DatetimeIndex, regressors: pd.DataFrame | None = None) -> dict[str, np.ndarray]:
+        """Each component's contribution in the transformed space, one value per day."""
+        blocks = self._blocks(days, regressors)
+        out, i = {}, 0
+        for name, size in zip(self.block_names_, self.block_sizes_):
+            out[name] = blocks[name] @ self.params_[i:i + size]
+            i += size
+        return out
+
+    def coef(self, name: str) -> np.ndarray:
+        i = 0
+        for n, size in zip(self.block_names_, self.block_sizes_):
+            if n == name:
+                return self.params_[i:i + size]
+            i += size
+        raise KeyError(name)
+
+    def knot_dates(self) -> list[pd.Timestamp]:
+        return [pd.Timestamp(self.t0_ + int(round(k * NS_PER_DAY)), tz="UTC") for k in self.knots_]

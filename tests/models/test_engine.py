@@ -1,0 +1,187 @@
+"""The default two-resolution model on synthetic minute data with known truth."""
+import numpy as np
+import pandas as pd
+import pytest
+
+from cloudtune.errors import InputError, ModelError
+from cloudtune.models.engine import CloudTuneModel
+from cloudtune.models.settings import CloudTuneSettings, ConditionalShape
+from model_synth import synth
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    return CloudTuneModel().fit(synth())
+
+
+def test_forecast_shape_and_invariants(fitted):
+    fc = fitted.forecast("7d")
+    assert len(fc) == 7 * 1440
+    assert list(fc.columns) == ["ts", "mean", "p50", "p90", "p99"]
+    assert fc["ts"].iloc[0] == pd.Timestamp("2025-02-03", tz="UTC")
+    assert (fc[["mean", "p50", "p90", "p99"]] >= 0).all().all()
+    assert (fc["p50"] <= fc["p90"]).all() and (fc["p90"] <= fc["p99"]).all()
+
+
+def test_quantiles_widen_with_horizon(fitted):
+    fc = fitted.forecast("60d")
+    c = fitted.errors_.offset
+    width = np.log(fc["p99"].to_numpy() + c) - np.log(fc["mean"].to_numpy() + c)
+    daily = width.reshape(60, 1440).mean(axis=1)
+    assert daily[-1] > daily[0]
+    assert np.all(np.diff(daily) >= -1e-9)
+
+
+def test_components_multiply_to_forecast(fitted):
+    comp = fitted.components("2d")
+    assert {"trend", "daily", "weekly", "level_adjust"} <= set(comp.columns)
+    np.testing.assert_allclose(comp.drop(columns="mean").prod(axis=1), comp["mean"], rtol=1e-12)
+    np.testing.assert_allclose(comp["mean"].to_numpy(), fitted.forecast("2d")["mean"].to_numpy(), rtol=1e-12)
+
+
+def test_break_found_within_a_day(fitted):
+    s = fitted.summary().to_dict()
+    dates = [pd.Timestamp(b["date"]) for b in s["breaks"]]
+    assert len(dates) == 1
+    assert abs(dates[0] - pd.Timestamp("2025-01-24")) <= pd.Timedelta("1d")
+    assert s["breaks"][0]["change"] == pytest.approx(0.01, rel=0.3)
+
+
+def test_no_break_in_pure_noise():
+    f = CloudTuneModel().fit(synth(slope_change=0.0, seed=3))
+    assert f.summary()["breaks"] == []
+
+
+def test_daily_amplitude_recovered(fitted):
+    amp = fitted.summary()["seasonal_amplitudes"]["daily"]
+    truth = (np.exp(0.3) - np.exp(-0.3)) / 2 / np.mean(np.exp(0.3 * np.sin(np.linspace(0, 2 * np.pi, 1440))))
+    assert amp == pytest.approx(truth, rel=0.1)
+
+
+def test_summary_text_and_yearly_note(fitted):
+    text = str(fitted.summary())
+    assert "breaks:" in text and "growth:" in text
+    assert any("yearly seasonality omitted" in n for n in fitted.summary()["notes"])
+
+
+def test_additive_components_sum():
+    f = CloudTuneModel(CloudTuneSettings(mode="additive")).fit(synth(days=21))
+    comp = f.components("1d")
+    np.testing.assert_allclose(comp.drop(columns="mean").sum(axis=1), comp["mean"], rtol=1e-9)
+
+
+def test_configured_break_listed():
+    f = CloudTuneModel(CloudTuneSettings(breaks=["2025-01-20"], auto_breaks=False)).fit(synth())
+    b = f.summary()["breaks"]
+    assert [x["date"] for x in b] == ["2025-01-20"] and b[0]["source"] == "configured"
+
+
+def test_regressor_coefficient_in_summary():
+    y = synth(days=28, slope_change=0)
+    days = pd.date_range("2025-01-06", periods=40, freq="D", tz="UTC")
+    push = pd.Series(np.where(np.arange(40) % 5 == 0, 1.0, 0.0), index=days)
+    ts = pd.date_range(days[0], days[-1] + pd.Timedelta("1d"), freq="min", tz="UTC", inclusive="left")
+    regs = pd.DataFrame({"push": push.reindex(ts.floor("D")).to_numpy()}, index=ts)
+    y = y * np.exp(0.5 * regs["push"].reindex(y.index).to_numpy())
+    f = CloudTuneModel().fit(y, regressors=regs)
+    assert f.summary()["regressors"]["push"] == pytest.approx(0.5, abs=0.05)
+    comp = f.components("5d")
+    assert "regressor:push" in comp.columns
+    with pytest.raises(ModelError, match="regressor values are missing"):
+        f.forecast("30d")
+
+
+def test_conditional_weekend_shape_component():
+    s = CloudTuneSettings(conditional=[ConditionalShape(name="weekend_shape", days=["sat", "sun"])], day_types="none")
+    f = CloudTuneModel(s).fit(synth())
+    comp = f.components("7d")
+    assert "weekend_shape" in comp.columns
+    np.testing.assert_allclose(comp.drop(columns="mean").prod(axis=1), comp["mean"], rtol=1e-12)
+
+
+def test_coarser_history_and_grains():
+    y = synth(days=60, freq="1h")
+    f = CloudTuneModel().fit(y)
+    assert len(f.forecast("3d")) == 72
+    wk = f.forecast(104, grain="1w")
+    assert len(wk) in (104, 105)
+    with pytest.raises(ModelError, match="finer than the history's grain"):
+        f.forecast("1d", grain="1min")
+
+
+def test_weekly_104_from_minutes(fitted):
+    wk = fitted.forecast(104, grain="1w")
+    assert len(wk) >= 104 and (wk["p90"] >= wk["p50"]).all()
+
+
+def test_horizon_too_long(fitted):
+    with pytest.raises(ModelError, match="is longer than model 'cloudtune' supports"):
+        fitted.forecast("800d")
+
+
+def test_outliers_masked_and_counted():
+    y = synth(days=21)
+    y.iloc[20000:20060] *= 20
+    flags = pd.DataFrame(dict(start=[y.index[20000]], end=[y.index[20059]], reason=["robot spike"]))
+    f = CloudTuneModel().fit(y, outliers=flags)
+    assert f.summary()["outliers_excluded"] == {"robot spike": 60}
+    assert f.history_.iloc[20000] == y.iloc[20000]  # nothing deleted
+
+
+def test_gaps_are_handled():
+    y = synth(days=21).drop(synth(days=21).index[5000:9000])
+    fc = CloudTuneModel().fit(y).forecast("1d")
+    assert len(fc) == 1440 and np.isfinite(fc["mean"]).all()
+
+
+@pytest.mark.parametrize("bad, message", [
+    ("nan", r"value\(s\) are NaN or inf"),
+    ("dup", "duplicate timestamp"),
+    ("off", "off the 1min grain"),
+    ("neg", "are negative"),
+])
+def test_hard_inputs_have_clear_messages(bad, message):
+    y = synth(days=7)
+    if bad == "nan":
+        y.iloc[10] = np.nan
+    elif bad == "dup":
+        y = pd.concat([y, y.iloc[:1]])
+    elif bad == "off":
+        y.index = y.index + pd.Timedelta("10s")
+        y = pd.concat([y.iloc[:-1], pd.Series([1.0], index=[y.index[-1] + pd.Timedelta("30s")])])
+    elif bad == "neg":
+        y.iloc[3] = -1
+    with pytest.raises(InputError, match=message):
+        CloudTuneModel().fit(y)
+
+
+def test_unsorted_input_is_sorted():
+    y = synth(days=7)
+    a = CloudTuneModel().fit(y).forecast("1d")
+    b = CloudTuneModel().fit(y.sample(frac=1, random_state=1)).forecast("1d")
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_short_history_message():
+    with pytest.raises(ModelError, match="history too short for model 'cloudtune'"):
+        CloudTuneModel().fit(synth(days=1))
+
+
+def test_sample_paths(fitted):
+    paths = fitted.sample_paths("1d", n_paths=200, seed=1)
+    assert paths.shape == (200, 1440) and (paths >= 0).all()
+    fc = fitted.forecast("1d")
+    cover = (paths <= fc["p90"].to_numpy()[None, :]).mean()
+    assert 0.8 < cover < 0.97
+    again = fitted.sample_paths("1d", n_paths=200, seed=1)
+    np.testing.assert_array_equal(paths, again)
+
+
+def test_calibrated_coverage_out_of_sample():
+    y = synth(days=35, seed=5)
+    train, test = y.iloc[:28 * 1440], y.iloc[28 * 1440:]
+    fc = CloudTuneModel().fit(train).forecast("7d")
+    cov90 = (test.to_numpy() <= fc["p90"].to_numpy()).mean()
+    cov99 = (test.to_numpy() <= fc["p99"].to_numpy()).mean()
+    assert 0.85 <= cov90 <= 0.95
+    assert cov99 >= 0.97
