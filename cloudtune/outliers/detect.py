@@ -145,16 +145,24 @@ def _expectation(y_fit: np.ndarray, grid: _Grid, s: DetectSettings) -> np.ndarra
     cycles = grid.n // grid.cycle
     m = y_fit.reshape(cycles, grid.cycle)
     shifts = [k for k in range(-s.profile_cycles, s.profile_cycles + 1) if k and abs(k) < cycles]
-    profile = _shifted_median(m, shifts, s.min_profile_cycles).ravel()
+    profile = _shifted_median(m, shifts, s.min_profile_cycles)
+    if s.weekend_profile and grid.grain * grid.cycle == DAY_NS:
+        # Weekends often have their own shape (later, flatter peak): judge a Saturday by other weekend days
+        # when there are enough of them, by every day otherwise.
+        weekend = ((grid.anchor // DAY_NS + np.arange(cycles) + 3) % 7) >= 5  # epoch day 0 was a Thursday
+        same = _shifted_median(m, shifts, s.min_profile_cycles, groups=weekend)
+        profile = np.where(np.isnan(same), profile, same)
+    profile = profile.ravel()
     if np.isnan(profile).all():
         log.info("series too short for a seasonal profile (%d cycles); using a rolling median", cycles)
-    # Too few other cycles for a point: a centred rolling median is the best we have.
-    fallback = _rolling_median(y_fit, max(5, min(grid.cycle, len(y_fit) // 4) | 1))
-    profile = np.where(np.isnan(profile), fallback, profile)
+    gaps = np.isnan(profile) & ~np.isnan(y_fit)
+    if gaps.any():  # too few other cycles for these points: a centred rolling median is the best we have
+        fallback = _rolling_median(y_fit, max(5, min(grid.cycle, len(y_fit) // 4) | 1))
+        profile = np.where(np.isnan(profile), fallback, profile)
 
     level = np.zeros(grid.n)
     if grid.cycle >= 24:  # the day's own level (weekends, trend), robust to a few hours of outage
-        level = np.nan_to_num(_rolling_median(y_fit - profile, grid.cycle))
+        level = _level(y_fit - profile, grid.cycle // 24, 24)
     expected = profile + level
 
     if s.weekly and grid.cycle >= 24 and grid.grain * grid.cycle == DAY_NS:
@@ -168,9 +176,12 @@ def _expectation(y_fit: np.ndarray, grid: _Grid, s: DetectSettings) -> np.ndarra
     return expected
 
 
-def _shifted_median(m: np.ndarray, shifts: list[int], min_count: int, extra: float | None = None) -> np.ndarray:
-    """Median over the rows `shifts` away from each row (never the row itself), ignoring NaN;
-    `extra` adds a constant pseudo-observation (counted only once min_count real ones exist)."""
+def _shifted_median(m: np.ndarray, shifts: list[int], min_count: int, extra: float | None = None,
+                    groups: np.ndarray | None = None) -> np.ndarray:
+    """Median over the rows `shifts` away from each row (never the row itself), ignoring NaN.
+
+    `extra` adds a constant pseudo-observation (counted only once min_count real ones exist);
+    `groups` (one label per row) keeps only rows with the same label as the row judged."""
     rows, cols = m.shape
     if not shifts:
         return np.full(m.shape, np.nan)
@@ -182,12 +193,39 @@ def _shifted_median(m: np.ndarray, shifts: list[int], min_count: int, extra: flo
             stack[i, :rows - k] = m[k:]
         else:
             stack[i, -k:] = m[:rows + k]
+        if groups is not None:
+            other = np.roll(groups, -k)
+            valid = (np.arange(rows) + k >= 0) & (np.arange(rows) + k < rows)
+            stack[i, ~(valid & (other == groups))] = np.nan
     stack.sort(axis=0)  # NaN sorts last
     count = np.count_nonzero(~np.isnan(stack), axis=0)
     lo = np.take_along_axis(stack, np.maximum((count - 1) // 2, 0)[None], axis=0)[0]
     hi = np.take_along_axis(stack, np.minimum(count // 2, len(stack) - 1)[None], axis=0)[0]
     med = (lo + hi) / 2
     return np.where(count - (extra is not None) >= min_count, med, np.nan)
+
+
+def _level(a: np.ndarray, block: int, blocks: int) -> np.ndarray:
+    """A centred rolling median over `blocks` blocks of `block` points, on block medians: the same
+    robustness as a day-long rolling median at a fraction of the cost; linear between block centres."""
+    n = len(a) // block * block
+    med = _nanmedian_rows(a[:n].reshape(-1, block))
+    smooth = pd.Series(med).rolling(blocks, center=True, min_periods=blocks // 4 + 1).median().to_numpy()
+    centre = np.arange(len(med)) * block + (block - 1) / 2
+    ok = ~np.isnan(smooth)
+    if not ok.any():
+        return np.zeros(len(a))
+    return np.interp(np.arange(len(a)), centre[ok], smooth[ok])
+
+
+def _nanmedian_rows(m: np.ndarray) -> np.ndarray:
+    """Row medians ignoring NaN (NaN for an all-NaN row) without numpy's all-NaN warning."""
+    m = np.sort(m, axis=1)
+    count = np.count_nonzero(~np.isnan(m), axis=1)
+    rows = np.arange(len(m))
+    lo = m[rows, np.maximum((count - 1) // 2, 0)]
+    hi = m[rows, np.minimum(count // 2, m.shape[1] - 1)]
+    return np.where(count > 0, (lo + hi) / 2, np.nan)
 
 
 def _rolling_median(a: np.ndarray, n: int) -> np.ndarray:
@@ -256,7 +294,7 @@ def _windows(flagged, zc, r, v, expected, offset, grid: _Grid, s: DetectSettings
             seen = np.nanmedian(v[seg])
             if seen <= s.outage_ratio * exp_v:
                 reason = "outage"
-            elif (b - a + 1) * grid.grain >= drop_after:
+            elif b > a and (b - a + 1) * grid.grain >= drop_after:  # one coarse point is a spike, not a level
                 reason = "level_drop"
             else:
                 reason = "spike_down"

@@ -15,7 +15,13 @@ from cloudtune.outliers.manual import window_mask
 
 def score_flags(actuals: pd.DataFrame, flags: pd.DataFrame, truth: pd.DataFrame,
                 events: pd.DataFrame | None = None) -> dict:
-    """recall, false_positive_rate, event_flags, missed (truth rows not flagged), plus counts."""
+    """recall, false_positive_rate, event_flags, missed (truth rows not flagged), plus counts.
+
+    `truth` windows are half-open [start, end) as the simulator writes them; `events` is a calendar
+    (ramp_before / decay_after) or the simulator's per-series event truth (ramp_minutes / decay_minutes).
+    """
+    if len(truth):
+        truth = truth.assign(end=pd.to_datetime(truth["end"], utc=True) - pd.Timedelta(1, "ns"))
     flagged = mask_from_flags(actuals, flags).to_numpy()
     injected = mask_from_flags(actuals, truth[KEY + ["start", "end"]]).to_numpy() if len(truth) else np.zeros(len(actuals), bool)
     hit = _overlaps(truth, flags)
@@ -33,10 +39,21 @@ def score_flags(actuals: pd.DataFrame, flags: pd.DataFrame, truth: pd.DataFrame,
 
 def _event_windows(events: pd.DataFrame) -> pd.DataFrame:
     """Event windows by region (ramp and decay included), as rows matching any series in that region."""
-    ramp = pd.to_timedelta(events.get("ramp_before", pd.Series(pd.Timedelta(0), index=events.index)))
-    decay = pd.to_timedelta(events.get("decay_after", pd.Series(pd.Timedelta(0), index=events.index)))
-    return pd.DataFrame(dict(region=events["region"].to_numpy(), start=(pd.to_datetime(events["start"], utc=True) - ramp).to_numpy(),
-                             end=(pd.to_datetime(events["end"], utc=True) + decay).to_numpy()))
+    ramp, decay = _duration(events, "ramp"), _duration(events, "decay")
+    keys = [k for k in ("service", "region", "metric") if k in events.columns]
+    out = events[keys].reset_index(drop=True).copy()
+    out["start"] = (pd.to_datetime(events["start"], utc=True) - ramp).to_numpy()
+    out["end"] = (pd.to_datetime(events["end"], utc=True) + decay).to_numpy()
+    return out
+
+
+def _duration(events: pd.DataFrame, which: str) -> pd.Series:
+    name = {"ramp": "ramp_before", "decay": "decay_after"}[which]
+    if name in events.columns:
+        return pd.to_timedelta(events[name]).reset_index(drop=True).set_axis(events.index)
+    if f"{which}_minutes" in events.columns:
+        return pd.to_timedelta(events[f"{which}_minutes"], unit="min")
+    return pd.Series(pd.Timedelta(0), index=events.index)
 
 
 def _overlaps(left: pd.DataFrame, right: pd.DataFrame) -> np.ndarray:

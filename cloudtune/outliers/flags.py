@@ -48,8 +48,8 @@ def detect_outliers(actuals: pd.DataFrame, events=None, config=None) -> pd.DataF
             raise
         except Exception as exc:  # name the series; a bare numpy error from deep inside says nothing
             raise InputError(f"{where}: outlier detection failed: {exc}") from exc
+    parts = [p for p in parts if len(p)]
     flags = pd.concat(parts, ignore_index=True) if parts else _empty()
-    flags = flags if len(flags) else _empty()
     log.info("outliers: %d flags over %d series (%s)", len(flags), frame.groupby(KEY).ngroups,
              flags["reason"].value_counts().to_dict())
     return flags.sort_values(KEY + ["start"]).reset_index(drop=True)
@@ -146,6 +146,10 @@ def _resolve_events(events) -> pd.DataFrame | None:
     if isinstance(events, (str, Path)):
         return load_calendar(events)
     if isinstance(events, pd.DataFrame):
+        # The simulator's event truth gives ramp and decay in minutes; a calendar gives Timedeltas.
+        for which, name in (("ramp", "ramp_before"), ("decay", "decay_after")):
+            if name not in events.columns and f"{which}_minutes" in events.columns:
+                events = events.assign(**{name: pd.to_timedelta(events[f"{which}_minutes"], unit="min")})
         return normalize_events(events)
     raise InputError(f"events must be None, a calendar DataFrame or a YAML path, got {type(events).__name__}")
 

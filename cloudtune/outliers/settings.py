@@ -36,6 +36,7 @@ class DetectSettings:
     log_offset: float = 0.05  # added before log, as a fraction of the series median, so zeros stay finite
     profile_cycles: int = 14  # days (weeks for daily series) each side that build the expected profile
     min_profile_cycles: int = 2  # fewer other cycles than this: fall back to a rolling median
+    weekend_profile: bool = True  # weekend days are judged against other weekend days when there are enough
     weekly: bool = True  # adjust the daily profile by weekday when other same-weekday days exist
     point_z: float = 5.0  # a single point this many robust sds off is flagged
     windows: list[str] = field(default_factory=lambda: ["5min", "30min", "2h"])  # rolling-median scales

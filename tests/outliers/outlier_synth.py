@@ -23,7 +23,7 @@ def make_series(rng, ts: pd.DatetimeIndex, level: float) -> np.ndarray:
 
 def make_fleet(series=(("home", "us", "requests", 800.0), ("checkout", "uk", "orders", 40.0)),
                days: int = 21, end: str = "2025-12-08", n_outliers: int = 8, seed: int = 3, events=None):
-    """actuals, truth (service, region, metric, start, end, kind, magnitude) and the events used."""
+    """actuals, truth (service, region, metric, start, end, kind, magnitude; [start, end)) and the events used."""
     rng = np.random.default_rng(seed)
     ts = pd.date_range(end=pd.Timestamp(end, tz="UTC") - pd.Timedelta("1min"), periods=days * 1440, freq="1min")
     if events is None:
@@ -58,7 +58,7 @@ def make_fleet(series=(("home", "us", "requests", 800.0), ("checkout", "uk", "or
             seg = slice(at, at + length)
             value[seg] = rng.poisson(mean[seg] * factor)
             busy[seg] = True
-            truth.append(dict(service=service, region=region, metric=metric, start=ts[at], end=ts[at + length - 1],
+            truth.append(dict(service=service, region=region, metric=metric, start=ts[at], end=ts[at] + length * pd.Timedelta("1min"),
                               kind=kind, magnitude=factor))
         frames.append(pd.DataFrame(dict(service=service, region=region, metric=metric, ts=ts, value=value)))
     return pd.concat(frames, ignore_index=True), pd.DataFrame(truth), events

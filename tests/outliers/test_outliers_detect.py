@@ -1,0 +1,156 @@
+"""Automatic detection on a synthetic fleet with known outliers and events (tests/outliers/outlier_synth.py)."""
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cloudtune.errors import InputError
+from cloudtune.outliers import FLAG_COLUMNS, DetectSettings, OutlierSettings, detect_outliers, mask_from_flags
+from cloudtune.outliers.evaluate import score_flags
+from outlier_synth import make_fleet, make_series
+
+
+@pytest.fixture(scope="module")
+def fleet():
+    return make_fleet(days=21, n_outliers=10, seed=11)
+
+
+@pytest.fixture(scope="module")
+def flagged(fleet):
+    actuals, truth, events = fleet
+    return detect_outliers(actuals, events=events)
+
+
+def test_bars_on_synthetic_fleet(fleet, flagged):
+    actuals, truth, events = fleet
+    score = score_flags(actuals, flagged, truth, events)
+    assert score["recall"] >= 0.9, score["missed"]
+    assert score["false_positive_rate"] <= 0.01
+    assert score["event_flags"] == 0
+
+
+def test_flags_have_contract_columns_and_utc_times(flagged):
+    assert list(flagged.columns) == FLAG_COLUMNS
+    assert str(flagged["start"].dtype) == "datetime64[ns, UTC]"
+    assert (flagged["start"] <= flagged["end"]).all()
+    assert set(flagged["method"]) == {"mad_residual"}
+    assert flagged["score"].abs().min() > 0
+
+
+def test_reasons_match_injected_kinds(fleet, flagged):
+    actuals, truth, _ = fleet
+    expect = {"outage": {"outage"}, "level_drop": {"level_drop", "spike_down", "outage"},
+              "spike_up": {"spike_up"}, "spike_down": {"spike_down", "outage"}}
+    for row in truth.itertuples():
+        over = flagged[(flagged["service"] == row.service) & (flagged["start"] <= row.end) & (flagged["end"] >= row.start)]
+        main = over.loc[(over["end"] - over["start"]).idxmax(), "reason"]
+        assert main in expect[row.kind], (row, over)
+    # Long drops to ~60 % are level drops, near-zero runs are outages.
+    assert {"outage", "level_drop", "spike_up", "spike_down"} <= set(flagged["reason"])
+
+
+def test_event_peak_is_flagged_only_without_the_calendar():
+    start = pd.Timestamp("2025-11-27T15:00Z")
+    events = pd.DataFrame(dict(name=["launch"], region=["us"], start=[start], end=[start + pd.Timedelta("3h")],
+                               ramp_before=[pd.Timedelta("30min")], decay_after=[pd.Timedelta("30min")]))
+    actuals, _, _ = make_fleet(series=(("home", "us", "requests", 800.0),), days=14, n_outliers=0, events=events)
+    inside = lambda f: ((f["start"] <= start + pd.Timedelta("3h")) & (f["end"] >= start)).any()
+    assert not inside(detect_outliers(actuals, events=events))
+    # Same data, no calendar: a 2.5x lift for hours is exactly what the detector exists to catch.
+    assert inside(detect_outliers(actuals))
+
+
+def test_inputs_are_not_mutated(fleet):
+    actuals, _, events = fleet
+    before, ev_before = actuals.copy(), events.copy()
+    detect_outliers(actuals, events=events)
+    pd.testing.assert_frame_equal(actuals, before)
+    pd.testing.assert_frame_equal(events, ev_before)
+
+
+def test_clean_series_has_almost_no_flags():
+    actuals, truth, events = make_fleet(days=14, n_outliers=0, seed=5)
+    flags = detect_outliers(actuals, events=events)
+    assert truth.empty
+    assert mask_from_flags(actuals, flags).mean() < 0.002
+
+
+@pytest.mark.parametrize("grain", ["5min", "1h"])
+def test_coarser_grains_find_a_spike_and_an_outage(grain):
+    rng = np.random.default_rng(1)
+    ts = pd.date_range("2025-10-01", periods=int(pd.Timedelta("28d") / pd.Timedelta(grain)), freq=grain, tz="UTC")
+    value = rng.poisson(make_series(rng, ts, 500.0)).astype(float)
+    spike, outage = len(ts) // 3, 2 * len(ts) // 3
+    value[spike] *= 3
+    value[outage:outage + 3] = 0
+    actuals = pd.DataFrame(dict(service="s", region="r", metric="m", ts=ts, value=value))
+    flags = detect_outliers(actuals)
+    mask = mask_from_flags(actuals, flags).to_numpy()
+    assert mask[spike] and mask[outage:outage + 3].all()
+    assert mask.mean() < 0.01
+    assert flags.loc[flags["start"] == ts[outage], "reason"].item() == "outage"
+
+
+def test_daily_grain_uses_the_week_as_cycle():
+    rng = np.random.default_rng(2)
+    ts = pd.date_range("2024-01-01", periods=365, freq="1d", tz="UTC")
+    weekly = np.where(ts.dayofweek >= 5, 0.6, 1.0)
+    value = rng.poisson(10000 * weekly).astype(float)
+    value[200] *= 0.4
+    flags = detect_outliers(pd.DataFrame(dict(service="s", region="r", metric="m", ts=ts, value=value)))
+    # The weekend dip recurs every week: only the injected day may be flagged.
+    assert list(flags["start"]) == [ts[200]]
+    assert flags["reason"].item() == "spike_down"
+
+
+def test_ninety_days_of_minutes_is_fast():
+    actuals, _, events = make_fleet(series=(("home", "us", "requests", 800.0),), days=90, n_outliers=20, seed=4)
+    t0 = time.perf_counter()
+    detect_outliers(actuals, events=events)
+    assert time.perf_counter() - t0 < 2.0
+
+
+def test_disabled_detection_gives_no_automatic_flags(fleet):
+    actuals, _, _ = fleet
+    flags = detect_outliers(actuals, config=OutlierSettings(enabled=False))
+    assert flags.empty and list(flags.columns) == FLAG_COLUMNS
+
+
+def test_mask_aligns_with_a_shuffled_index(fleet, flagged):
+    actuals, _, _ = fleet
+    shuffled = actuals.sample(frac=1.0, random_state=0)
+    shuffled.index = shuffled.index * 10 + 3
+    mask = mask_from_flags(shuffled, flagged)
+    assert mask.index.equals(shuffled.index)
+    expected = mask_from_flags(actuals, flagged)
+    assert (mask.to_numpy() == expected.loc[shuffled.index // 10].to_numpy()).all()
+    one = flagged.iloc[0]
+    at = (shuffled["service"] == one["service"]) & (shuffled["ts"] >= one["start"]) & (shuffled["ts"] <= one["end"])
+    assert mask[at].all() and at.sum() >= 1
+
+
+def test_missing_column_is_named():
+    with pytest.raises(InputError, match="missing column.*value"):
+        detect_outliers(pd.DataFrame(dict(service=["a"], region=["r"], metric=["m"], ts=[pd.Timestamp("2025-01-01", tz="UTC")])))
+
+
+def test_duplicate_timestamps_name_the_series():
+    ts = pd.date_range("2025-01-01", periods=10, freq="1min", tz="UTC")
+    frame = pd.DataFrame(dict(service="cart", region="uk", metric="orders", ts=ts.append(ts[:1]), value=1.0))
+    with pytest.raises(InputError, match="cart/uk/orders: duplicate timestamp"):
+        detect_outliers(frame)
+
+
+def test_negative_values_are_rejected():
+    ts = pd.date_range("2025-01-01", periods=10, freq="1min", tz="UTC")
+    frame = pd.DataFrame(dict(service="cart", region="uk", metric="orders", ts=ts, value=np.r_[np.ones(9), -1.0]))
+    with pytest.raises(InputError, match="finite and >= 0"):
+        detect_outliers(frame)
+
+
+def test_bad_detect_settings_are_rejected():
+    with pytest.raises(ValueError, match="transform must be one of log, none"):
+        DetectSettings(transform="sqrt")
+    with pytest.raises(ValueError, match="extend_z"):
+        DetectSettings(extend_z=9.0)
