@@ -67,10 +67,10 @@ class DetectSettings:
         if self.extend_z > min(self.point_z, self.window_z):
             raise ValueError(f"detect.extend_z ({self.extend_z}) must not exceed point_z and window_z")
         for w in self.windows:
-            if parse_duration(w, "detect.windows") <= pd.Timedelta(0):
+            if _duration(w, "detect.windows") <= pd.Timedelta(0):
                 raise ValueError(f"detect.windows: {w!r} must be a positive duration")
-        parse_duration(self.merge_gap, "detect.merge_gap")
-        parse_duration(self.level_drop_after, "detect.level_drop_after")
+        _duration(self.merge_gap, "detect.merge_gap")
+        _duration(self.level_drop_after, "detect.level_drop_after")
         if not 0 <= self.min_effect < 1:
             raise ValueError(f"detect.min_effect must be in [0, 1), got {self.min_effect}")
         if not 0 < self.outage_ratio < 1:
@@ -126,6 +126,13 @@ class OutlierSettings:
         for name in self.teams:
             if not name.strip():
                 raise ValueError("team names must not be empty")
+
+
+def _duration(text: str, where: str) -> pd.Timedelta:
+    # pandas reads a bare '30' as 30 nanoseconds; in config that is always a forgotten unit.
+    if str(text).strip().replace(".", "", 1).isdigit():
+        raise ValueError(f"{where}: give a unit, e.g. '{text}min' or '{text}h', not {text!r}")
+    return parse_duration(text, where)
 
 
 def _positive(name: str, value: float) -> None:
