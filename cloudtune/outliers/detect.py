@@ -29,7 +29,7 @@ MAD_TO_SD = 1.4826
 
 @dataclass(frozen=True)
 class Window:
-    """A flagged window as grid positions into the series' timestamps (both inclusive)."""
+
 
     start_ns: int
     end_ns: int
