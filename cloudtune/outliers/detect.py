@@ -29,7 +29,7 @@ MAD_TO_SD = 1.4826
 
 @dataclass(frozen=True)
 class Window:
-
+    """A flagged window: first and last flagged timestamps (UTC ns, both inclusive), reason, signed score."""
 
     start_ns: int
     end_ns: int
