@@ -1,0 +1,1 @@
+"""The only place that imports pyspark or delta: session factory, Delta I/O and applyInPandas adapters."""

@@ -1,0 +1,86 @@
+"""The one Spark session factory: local Delta warehouse by default, anything else from conf/ or spark-submit."""
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from pyspark import SparkConf
+from pyspark.sql import SparkSession
+
+from cloudtune.config import PipelineConfig
+from cloudtune.spark.jars import delta_jars
+
+log = logging.getLogger(__name__)
+
+# Settings only honoured when the JVM starts; in plain `python` runs they go to PYSPARK_SUBMIT_ARGS.
+_LOG4J = Path(__file__).with_name("log4j2.properties")
+
+
+def session_settings(config: PipelineConfig, warehouse: str | Path) -> dict[str, str]:
+    """Every Spark setting CloudTune applies, lowest precedence first (conf/ overrides our defaults)."""
+    wh = Path(warehouse).resolve()
+    settings = {
+        "spark.master": config.spark.master,
+        "spark.app.name": config.spark.app_name,
+        "spark.sql.session.timeZone": "UTC",
+        "spark.sql.execution.arrow.pyspark.enabled": "true",
+        "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
+        "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
+        "spark.sql.catalogImplementation": "hive",
+        "spark.sql.warehouse.dir": str(wh),
+        # A persistent embedded metastore beside the data, so tables survive the process and spark-sql sees them.
+        "spark.hadoop.javax.jdo.option.ConnectionURL": f"jdbc:derby:;databaseName={wh / 'metastore_db'};create=true",
+        "spark.driver.extraJavaOptions": f"-Dderby.system.home={wh} -Dlog4j2.configurationFile={_LOG4J}",
+        "spark.ui.showConsoleProgress": "false",
+        "spark.sql.adaptive.enabled": "true",
+        "spark.databricks.delta.schema.autoMerge.enabled": "false",
+        # pandas writes nanosecond Parquet timestamps, which Spark otherwise refuses; ingest converts them.
+        "spark.sql.legacy.parquet.nanosAsLong": "true",
+    }
+    settings.update(config.spark.conf)
+    return settings
+
+
+def get_spark(config: PipelineConfig, warehouse: str | Path = "warehouse") -> SparkSession:
+    """Build or reuse the session. Settings given to spark-submit (--master, --conf, --jars) win over conf/."""
+    Path(warehouse).mkdir(parents=True, exist_ok=True)
+    submitted = _submitted_conf()
+    settings = {k: v for k, v in session_settings(config, warehouse).items() if k not in submitted}
+    if "spark.jars" not in submitted and "spark.jars.packages" not in submitted:
+        settings["spark.jars"] = ",".join(delta_jars())
+    if not submitted:
+        _launch_args(settings)
+    builder = SparkSession.builder
+    for key, value in settings.items():
+        builder = builder.config(key, value)
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel(os.environ.get("CLOUDTUNE_SPARK_LOG_LEVEL", "WARN"))
+    return spark
+
+
+def _submitted_conf() -> dict[str, str]:
+    """spark.* settings from spark-submit (or an active context); empty in a plain `python` process."""
+    if not os.environ.get("PYSPARK_GATEWAY_PORT") and SparkSession.getActiveSession() is None:
+        return {}
+    return dict(SparkConf().getAll())
+
+
+def _launch_args(settings: dict[str, str]) -> None:
+    # The JVM is not up yet: pass the settings it only reads at start-up on its command line.
+    if os.environ.get("PYSPARK_SUBMIT_ARGS"):
+        return
+    args = []
+    if "spark.driver.memory" in settings:
+        args += ["--driver-memory", settings["spark.driver.memory"]]
+    if "spark.driver.extraJavaOptions" in settings:
+        args += ["--driver-java-options", f'"{settings["spark.driver.extraJavaOptions"]}"']
+    os.environ["PYSPARK_SUBMIT_ARGS"] = " ".join([*args, "pyspark-shell"])
+
+
+def spark_sql_properties(config: PipelineConfig, warehouse: str | Path) -> str:
+    """A properties file for `spark-sql --properties-file`, so SQL users see the same tables."""
+    settings = session_settings(config, warehouse)
+    settings["spark.jars"] = ",".join(delta_jars())
+    settings.pop("spark.app.name", None)
+    return "".join(f"{k} {v}\n" for k, v in settings.items())

@@ -1,0 +1,59 @@
+"""Delta tables from the definitions in schemas/: create, type and write them."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from delta.tables import DeltaTable
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql.types import StructField, StructType, _parse_datatype_string
+
+from schemas import ALL_TABLES, Table
+
+log = logging.getLogger(__name__)
+
+
+def struct_type(table: Table) -> StructType:
+    """The Spark schema of a table, with each column's doc as its comment."""
+    return StructType([
+        StructField(c.name, _parse_datatype_string(c.type), c.nullable, {"comment": c.doc}) for c in table.columns
+    ])
+
+
+def qualified(database: str, table: Table | str) -> str:
+    name = table.name if isinstance(table, Table) else table
+    return f"{database}.{name}"
+
+
+def create_tables(spark: SparkSession, database: str, tables: dict[str, Table] | None = None) -> list[str]:
+    """Create the database and every table if missing. Idempotent; returns the qualified names."""
+    location = Path(spark.conf.get("spark.sql.warehouse.dir").removeprefix("file:")) / f"{database}.db"
+    spark.sql(f"CREATE DATABASE IF NOT EXISTS {database} LOCATION '{location}'")
+    names = []
+    for table in (tables or ALL_TABLES).values():
+        name = qualified(database, table)
+        builder = (
+            DeltaTable.createIfNotExists(spark).tableName(name).comment(table.doc).addColumns(struct_type(table))
+        )
+        if table.partition_by:
+            builder = builder.partitionedBy(*table.partition_by)
+        builder.execute()
+        names.append(name)
+    return names
+
+
+def conform(df: DataFrame, table: Table) -> DataFrame:
+    """Select and cast a DataFrame to the table's columns, in order; a missing column is an error."""
+    missing = [c for c in table.column_names if c not in df.columns]
+    if missing:
+        raise ValueError(f"cannot write {table.name}: missing columns {missing}; have {df.columns}")
+    schema = struct_type(table)
+    return df.select([F.col(f.name).cast(f.dataType).alias(f.name) for f in schema.fields])
+
+
+def replace_partition(spark: SparkSession, df: DataFrame, database: str, table: Table, where: dict) -> None:
+    """Idempotent write: replace the rows matching `where` (e.g. the run_date) with `df`."""
+    condition = " AND ".join(f"{k} = '{v}'" for k, v in where.items())
+    (conform(df, table).write.format("delta").mode("overwrite").option("replaceWhere", condition)
+     .saveAsTable(qualified(database, table)))

@@ -1,0 +1,115 @@
+"""Tables a forecast run writes: runs, forecasts, components, failures, accuracy and event peaks."""
+from schemas.table import Column, Table, key_columns
+
+_RUN = (
+    Column("run_id", "string", "Forecast run that wrote the row.", nullable=False),
+    Column("run_date", "date", "Run date; a rerun of the same date replaces these rows.", nullable=False),
+)
+
+FORECAST_RUNS = Table(
+    name="forecast_runs",
+    doc="One row per forecast run: what ran, on which config and code, and how it went.",
+    columns=(
+        *_RUN,
+        Column("started_at", "timestamp", "Start (UTC)."),
+        Column("finished_at", "timestamp", "End (UTC)."),
+        Column("config_hash", "string", "Hash of the effective pipeline config."),
+        Column("code_version", "string", "CloudTune version."),
+        Column("status", "string", "running, succeeded or failed."),
+        Column("series", "bigint", "Series forecast."),
+        Column("series_fallback", "bigint", "Series answered by a fallback model."),
+        Column("series_failed", "bigint", "Series with no forecast (see failures)."),
+        Column("forecast_rows", "bigint", "Rows written to forecasts."),
+        Column("message", "string", "Error text when failed."),
+    ),
+    partition_by=("run_date",),
+    key=("run_date",),
+)
+
+FORECASTS = Table(
+    name="forecasts",
+    doc="Forecasts in long format, at every level of the hierarchy, reconciled.",
+    columns=(
+        *key_columns(" '*' at an aggregate level."),
+        Column("level", "string", "series, region or global.", nullable=False),
+        Column("grain", "string", "1min, 5min, 15min, 30min, 1h, 1d or 1w.", nullable=False),
+        Column("ts", "timestamp", "UTC start of the forecast interval.", nullable=False),
+        Column("mean", "double", "Expected load.", nullable=False),
+        Column("p50", "double", "Median."),
+        Column("p90", "double", "90th percentile."),
+        Column("p99", "double", "99th percentile."),
+        Column("model", "string", "Model that answered."),
+        *_RUN,
+    ),
+    partition_by=("run_date",),
+    key=("run_date",),
+)
+
+FORECAST_COMPONENTS = Table(
+    name="forecast_components",
+    doc="The named parts each forecast is built from (trend, seasonalities, events, regressors).",
+    columns=(
+        *key_columns(),
+        Column("grain", "string", "Grain of ts.", nullable=False),
+        Column("ts", "timestamp", "UTC timestamp.", nullable=False),
+        Column("component", "string", "trend, daily, weekly, yearly, event:<name>, regressor:<name>.",
+               nullable=False),
+        Column("value", "double", "The component's value at ts.", nullable=False),
+        Column("combine", "string", "How components combine: add or multiply."),
+        *_RUN,
+    ),
+    partition_by=("run_date",),
+    key=("run_date",),
+)
+
+FAILURES = Table(
+    name="failures",
+    doc="Every series that did not get its chosen model, with the fallback used and the error text.",
+    columns=(
+        *key_columns(),
+        Column("model", "string", "Model that answered in the end (null if none)."),
+        Column("status", "string", "fallback or failed.", nullable=False),
+        Column("reason", "string", "Why, including the error text.", nullable=False),
+        *_RUN,
+    ),
+    partition_by=("run_date",),
+    key=("run_date",),
+)
+
+ACCURACY = Table(
+    name="accuracy",
+    doc="Backtest and live accuracy per series, model and horizon, always beside seasonal naive.",
+    columns=(
+        *key_columns(),
+        Column("model", "string", "Model evaluated.", nullable=False),
+        Column("origin", "timestamp", "Forecast origin of the backtest fold (null for a summary row)."),
+        Column("horizon", "string", "Horizon bucket, e.g. 1d or 7d."),
+        Column("mase", "double", "Mean absolute error scaled by seasonal naive's."),
+        Column("smape", "double", "Symmetric mean absolute percentage error, 0..2."),
+        Column("coverage_p90", "double", "Share of actuals at or below P90."),
+        Column("coverage_p99", "double", "Share of actuals at or below P99."),
+        Column("points", "bigint", "Points scored."),
+        *_RUN,
+    ),
+    partition_by=("run_date",),
+    key=("run_date",),
+)
+
+EVENT_PEAKS = Table(
+    name="event_peaks",
+    doc="For each future event occurrence and day: quantiles of the peak minute's load, its time and spread.",
+    columns=(
+        *key_columns(),
+        Column("event", "string", "Event name.", nullable=False),
+        Column("event_start", "timestamp", "Occurrence start (UTC).", nullable=False),
+        Column("day", "date", "UTC day within the occurrence."),
+        Column("peak_p50", "double", "Median of the window's maximum load."),
+        Column("peak_p90", "double", "90th percentile of the window's maximum."),
+        Column("peak_p99", "double", "99th percentile of the window's maximum."),
+        Column("peak_ts", "timestamp", "Expected time of the peak minute."),
+        Column("peak_to_mean", "double", "Expected peak divided by the window's mean load."),
+        *_RUN,
+    ),
+    partition_by=("run_date",),
+    key=("run_date",),
+)

@@ -1,0 +1,42 @@
+"""Tables for planners: capacity plans and the long-range data-center extract."""
+from schemas.table import Column, Table
+
+CAPACITY_PLANS = Table(
+    name="capacity_plans",
+    doc="Instances to have in place per service, region and instance type, sized on a forecast quantile.",
+    columns=(
+        Column("service", "string", "Service.", nullable=False),
+        Column("region", "string", "Region (or location).", nullable=False),
+        Column("instance_type", "string", "Instance type and generation, e.g. m7g.2xlarge."),
+        Column("period_start", "timestamp", "Start of the period the capacity covers."),
+        Column("period_end", "timestamp", "End of the period."),
+        Column("quantile", "string", "Forecast quantile sized on, e.g. p99."),
+        Column("peak_load", "double", "Load at that quantile (per minute)."),
+        Column("load_per_instance", "double", "Load one instance serves at target utilisation."),
+        Column("headroom", "double", "Extra share added for failover and deploys."),
+        Column("instances", "bigint", "Instances required."),
+        Column("run_id", "string", "Forecast run it comes from.", nullable=False),
+        Column("run_date", "date", "Run date.", nullable=False),
+    ),
+    partition_by=("run_date",),
+    key=("run_date",),
+)
+
+LONG_RANGE_EXTRACT = Table(
+    name="long_range_extract",
+    doc="Weekly regional forecasts two years ahead, for data-center planning.",
+    columns=(
+        Column("region", "string", "Region.", nullable=False),
+        Column("metric", "string", "Metric.", nullable=False),
+        Column("week_start", "date", "Monday of the week (UTC).", nullable=False),
+        Column("mean", "double", "Expected weekly total."),
+        Column("p50", "double", "Median."),
+        Column("p90", "double", "90th percentile."),
+        Column("p99", "double", "99th percentile."),
+        Column("peak_minute_p99", "double", "99th percentile of the week's busiest minute."),
+        Column("run_id", "string", "Forecast run it comes from.", nullable=False),
+        Column("run_date", "date", "Run date.", nullable=False),
+    ),
+    partition_by=("run_date",),
+    key=("run_date",),
+)

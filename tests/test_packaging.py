@@ -1,0 +1,22 @@
+"""Packaging promises: a light import, and Spark and Delta versions that belong together."""
+import re
+import subprocess
+import sys
+from importlib.metadata import version
+
+
+def test_import_cloudtune_neither_imports_pyspark_nor_starts_a_jvm():
+    code = "import sys, cloudtune; cloudtune.load_config; print('pyspark' in sys.modules, 'py4j' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "False"]
+
+
+def test_delta_jar_matches_the_pinned_spark_and_delta_versions(repo):
+    from cloudtune.spark.jars import DELTA_ARTIFACT
+
+    pom = (repo / ".ci" / "delta-jars.pom.xml").read_text()
+    artifact = re.search(r"<artifactId>(delta-spark_[^<]+)</artifactId>\s*<version>([^<]+)</version>", pom)
+    spark_minor = ".".join(version("pyspark").split(".")[:2])
+    assert artifact.group(1) == f"delta-spark_{spark_minor}_2.13"
+    assert artifact.group(2) == version("delta-spark")
+    assert DELTA_ARTIFACT == f"io.delta:{artifact.group(1)}:{artifact.group(2)}"
