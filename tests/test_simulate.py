@@ -1,4 +1,6 @@
 """The sample fleet simulator: its data look like a fleet, and its ground truth is what produced the data."""
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -261,3 +263,8 @@ def test_write_csv_and_parquet(calendar, tmp_path):
 def test_bad_arguments_say_what_to_fix(kwargs, message):
     with pytest.raises(InputError, match=message):
         simulate_fleet(**{"days": 1, **kwargs})
+
+
+def test_simulator_does_not_import_spark():
+    code = "import sys, cloudtune.simulate; assert not any(m.startswith('pyspark') for m in sys.modules)"
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)

@@ -48,9 +48,9 @@ def place_outliers(rng: np.random.Generator, n: int, step_minutes: float, blocke
         rate = spec.per_30_days * days / 30.0 if (robots or kind != "spike_up") else 0.0
         for _ in range(rng.poisson(rate)):
             minutes = rng.integers(spec.minutes[0], spec.minutes[1] + 1)
-            length = max(1, int(round(minutes / step_minutes)))
+            length = int(round(minutes / step_minutes))
             magnitude = float(rng.uniform(*spec.magnitude))
-            if length >= n:
+            if length < 1 or length >= n:  # shorter than half a step: averaged away at this grain
                 continue
             for _ in range(_TRIES):
                 start = int(rng.integers(0, n - length + 1))
@@ -72,9 +72,9 @@ def draw_missing(rng: np.random.Generator, n: int, step_minutes: float, rate: fl
     """Sorted step indices to drop: scattered single steps at `rate`, plus now and then a one-hour gap."""
     mask = rng.random(n) < rate
     days = n * step_minutes / 1440.0
-    length = max(1, int(round(GAP_MINUTES / step_minutes)))
+    length = int(round(GAP_MINUTES / step_minutes))
     for _ in range(rng.poisson(GAPS_PER_30_DAYS * days / 30.0)):
-        if length < n:
+        if 1 <= length < n:
             start = int(rng.integers(0, n - length + 1))
             mask[start:start + length] = True
     return np.flatnonzero(mask)

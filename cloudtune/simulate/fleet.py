@@ -144,7 +144,7 @@ class Fleet:
 
     def _assemble(self, components: bool, plans: list[SeriesPlan] | None = None) -> pd.DataFrame:
         plans = self.plans if plans is None else plans
-        grid_ns, t = self.grid.ns, self.grid.middles()
+        grid_ns, t = self.grid.ns, self.grid.samples()
         steps, parts = [], {}
         for plan in plans:
             arrays = render(plan, self.grid, t, components=components)

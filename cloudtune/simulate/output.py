@@ -29,10 +29,9 @@ def _csv_ready(df: pd.DataFrame) -> pa.Table:
         col = df[name]
         if isinstance(col.dtype, pd.DatetimeTZDtype):
             codes, uniques = pd.factorize(col)
-            text = np.char.add(np.datetime_as_string(uniques.tz_convert("UTC").tz_localize(None).to_numpy(), "s"), "Z")
+            naive = uniques.tz_convert("UTC").tz_localize(None).to_numpy()
+            text = np.char.add(np.datetime_as_string(naive, unit="s"), "Z")
             columns[name] = pa.DictionaryArray.from_arrays(pa.array(codes.astype(np.int32)), pa.array(text))
-        elif isinstance(col.dtype, pd.CategoricalDtype):
-            columns[name] = pa.array(col.astype(str).to_numpy(dtype=object), type=pa.string())
         else:
             columns[name] = pa.array(col.to_numpy(), from_pandas=True)  # NaN -> empty field
     return pa.table(columns)

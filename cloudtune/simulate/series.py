@@ -9,8 +9,10 @@ value = level * trend * daily * weekly * yearly * event * noise * outlier, where
 - noise: the draw's ratio to the expected value: lognormal (iid + AR(1), mean 1) then Poisson counts,
   so noise = count / (level * ... * event);
 - outlier: the injected outliers' magnitude, 1 elsewhere.
-Components are evaluated at the middle of each step. Rendering is deterministic: the noise generator
-is re-seeded from the plan, so actuals and components rendered separately agree to the last bit.
+At the 1min grain components are evaluated at the middle of each minute; at a coarser grain each
+component is its mean over the step (sampled at up to 240 evenly spaced times), so a day's value is a
+day's total, not 1440 times the noon minute. Rendering is deterministic: the noise generator is re-seeded
+from the plan, so actuals and components rendered separately agree to the last bit.
 """
 from __future__ import annotations
 
@@ -27,12 +29,13 @@ from cloudtune.simulate.shapes import (MINUTES_PER_DAY, MINUTES_PER_WEEK, MONDAY
                                        yearly_profile)
 
 AR_PHI_PER_MINUTE = 0.95
+MAX_SAMPLES_PER_STEP = 240
 _NS_PER_MIN = 60_000_000_000
 
 
 @dataclass(frozen=True)
 class Grid:
-    """The common time grid: step starts in ns since the epoch, and step middles in minutes."""
+    """The common time grid: step starts in ns since the epoch, and sample times inside steps in minutes."""
 
     start: pd.Timestamp
     end: pd.Timestamp  # exclusive
@@ -50,8 +53,11 @@ class Grid:
     def step_minutes(self) -> float:
         return self.step.value / _NS_PER_MIN
 
-    def middles(self) -> np.ndarray:
-        return (self.ns + self.step.value / 2) / _NS_PER_MIN
+    def samples(self) -> np.ndarray:
+        """(n, k) times in minutes spread evenly inside each step; k = 1 (the middle) at the 1min grain."""
+        k = int(min(self.step_minutes, MAX_SAMPLES_PER_STEP))
+        offsets = (np.arange(k) + 0.5) / k * self.step_minutes
+        return self.ns[:, None] / _NS_PER_MIN + offsets[None, :]
 
     @property
     def t0(self) -> float:
@@ -142,24 +148,34 @@ def profiles(p: SeriesParams) -> tuple[Profile, Profile]:
     return daily, weekly
 
 
+def _step_mean(values: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    return values if shape[1] == 1 else values.reshape(shape).mean(axis=1)
+
+
 def render(plan: SeriesPlan, grid: Grid, t: np.ndarray | None = None, components: bool = False) -> dict:
-    """Arrays over the whole grid: 'value' (missing steps included) and, if asked, every component."""
+    """Arrays over the whole grid: 'value' (missing steps included) and, if asked, every component.
+    `t` is grid.samples(), passed in to share it between series."""
     p = plan.params
-    t = grid.middles() if t is None else t
-    days = (t - grid.t0) / MINUTES_PER_DAY
+    t = grid.samples() if t is None else t
+    shape, flat = t.shape, t.ravel()
+    days = (flat - grid.t0) / MINUTES_PER_DAY
     log_trend = p.slope * days
     for b in plan.breaks:
         at = (b.ts.value / _NS_PER_MIN - grid.t0) / MINUTES_PER_DAY
         log_trend += (b.slope_after - b.slope_before) * np.maximum(days - at, 0.0)
     daily_profile, weekly_profile = profiles(p)
-    log_daily = p.daily_amplitude * daily_profile(t)
-    log_weekly = p.weekly_amplitude * weekly_profile(t)
-    log_yearly = p.yearly_amplitude * yearly_profile(t, p.yearly_peak_day)
-    event = effects_multiplier(list(plan.effects), t)
-    expected = np.exp(np.log(plan.level) + log_trend + log_daily + log_weekly + log_yearly) * event
+    parts = dict(
+        trend=np.exp(log_trend),
+        daily=np.exp(p.daily_amplitude * daily_profile(flat)),
+        weekly=np.exp(p.weekly_amplitude * weekly_profile(flat)),
+        yearly=np.exp(p.yearly_amplitude * yearly_profile(flat, p.yearly_peak_day)),
+        event=effects_multiplier(list(plan.effects), flat),
+    )
+    parts = {name: _step_mean(values, shape) for name, values in parts.items()}
+    expected = plan.level * parts["trend"] * parts["daily"] * parts["weekly"] * parts["yearly"] * parts["event"]
 
     rng = np.random.default_rng(plan.noise_seed)
-    n = len(t)
+    n = shape[0]
     phi = AR_PHI_PER_MINUTE ** grid.step_minutes
     shocks = rng.standard_normal(n) * (p.ar_sigma * np.sqrt(1.0 - phi**2))
     # Start the AR(1) in its stationary state so the first hours are not quieter than the rest.
@@ -169,7 +185,5 @@ def render(plan: SeriesPlan, grid: Grid, t: np.ndarray | None = None, components
     outlier = outlier_multiplier(list(plan.outliers), n)
     out = {"value": counts * outlier}
     if components:
-        out.update(level=np.full(n, plan.level), trend=np.exp(log_trend), daily=np.exp(log_daily),
-                   weekly=np.exp(log_weekly), yearly=np.exp(log_yearly), event=event,
-                   noise=counts / expected, outlier=outlier)
+        out.update(level=np.full(n, plan.level), **parts, noise=counts / expected, outlier=outlier)
     return out
