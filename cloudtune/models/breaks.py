@@ -36,22 +36,26 @@ def detect_breaks(t: np.ndarray, y: np.ndarray, X_base: np.ndarray, fixed=(), ma
     X = np.column_stack([X_base, hinge(t, fixed)])
     rss = _rss(X, y)
     floor = 1e-12 * max(float(y @ y), 1e-300)
+    H = np.maximum(0.0, t[:, None] - candidates[None, :])  # every candidate hinge at once
     for _ in range(max_breaks):
         taken = np.array(list(fixed) + chosen, dtype=float)
-        ok = [c for c in candidates if taken.size == 0 or np.min(np.abs(taken - c)) >= min_gap]
-        if not ok:
+        ok = np.ones(len(candidates), bool)
+        if taken.size:
+            ok = np.min(np.abs(candidates[:, None] - taken[None, :]), axis=1) >= min_gap
+        if not ok.any():
             break
-        best, best_rss = None, rss
-        for c in ok:
-            r = _rss(np.column_stack([X, np.maximum(0.0, t - c)]), y)
-            if r < best_rss:
-                best, best_rss = c, r
-        if best is None:
-            break
+        # RSS after adding hinge h = RSS - (r.h~)^2 / (h~.h~), h~ = h residualized on X (one lstsq for all).
+        beta, *_ = np.linalg.lstsq(X, np.column_stack([y, H[:, ok]]), rcond=None)
+        R = np.column_stack([y, H[:, ok]]) - X @ beta
+        r, Ht = R[:, 0], R[:, 1:]
+        den = np.einsum("ij,ij->j", Ht, Ht)
+        gain_rss = np.where(den > 1e-12, (r @ Ht) ** 2 / np.where(den > 1e-12, den, 1.0), 0.0)
+        j = int(np.argmax(gain_rss))
+        best, best_rss = float(candidates[ok][j]), rss - float(gain_rss[j])
         gain = n * (np.log(max(rss, floor)) - np.log(max(best_rss, floor)))
         if gain <= penalty * np.log(n):
             break
-        chosen.append(float(best))
+        chosen.append(best)
         X = np.column_stack([X, np.maximum(0.0, t - best)])
         rss = best_rss
     return sorted(chosen)

@@ -172,7 +172,8 @@ class TwoResolutionCore:
             self.day_types_ = s.day_types
         groups = self._groups(days, events)
         smooth = max(1, int(pd.Timedelta(s.shape_smooth) // step)) if S > 1 else 1
-        self.shape_ = IntradayShape(self.mult_, smooth, s.shape_weeks).fit(grid, groups)
+        self.shape_ = IntradayShape(self.mult_, smooth, s.shape_weeks,
+                                    halflife_days=pd.Timedelta(s.shape_halflife) / DAY).fit(grid, groups)
         # Daily level, adjusted for the shape over the slots each day actually has (partial days, gaps).
         prof = self.shape_.matrix(groups)
         have = np.isfinite(grid)

@@ -92,21 +92,29 @@ class DailyLevel:
         self.block_sizes_ = [b.shape[1] for b in blocks.values()]
         X = np.column_stack(list(blocks.values()))[ok]
         yy = y[ok]
+        hl = pd.Timedelta(getattr(self.settings, "level_halflife", "0d")) / pd.Timedelta("1d")
+        if hl > 0:  # recency weights: rows scaled by sqrt(w), so the (robust) fit is a weighted one
+            tt = t[ok]
+            sw = np.sqrt(0.5 ** ((tt.max() - tt) / hl))
+            Xw, yw = X * sw[:, None], yy * sw
+        else:
+            sw = np.ones(len(yy))
+            Xw, yw = X, yy
         keep = np.ones(X.shape[1], bool)
         # A column that is all zero in the fit rows (e.g. a day of week never seen) is dropped, coefficient 0.
         keep[np.all(np.abs(X) < 1e-12, axis=0)] = False
         beta = np.zeros(X.shape[1])
-        Xk = X[:, keep]
+        Xk = Xw[:, keep]
         if len(yy) > Xk.shape[1] + 2 and self.settings.robust:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                res = sm.RLM(yy, Xk, M=sm.robust.norms.HuberT()).fit(maxiter=30)
+                res = sm.RLM(yw, Xk, M=sm.robust.norms.HuberT()).fit(maxiter=15, tol=1e-5)
             beta[keep] = res.params
             self.scale_ = float(res.scale)
         else:
-            b, *_ = np.linalg.lstsq(Xk, yy, rcond=None)
+            b, *_ = np.linalg.lstsq(Xk, yw, rcond=None)
             beta[keep] = b
-            r = yy - Xk @ b
+            r = yw - Xk @ b
             self.scale_ = float(np.sqrt(np.mean(r**2))) if len(r) else 0.0
         self.params_ = beta
         self.n_days_ = int(ok.sum())

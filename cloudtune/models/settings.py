@@ -76,9 +76,11 @@ class CloudTuneSettings:
     day_types: str = "auto"  # intra-day shape per: dow (7 shapes), weekend (2), none (1); auto picks by history
     conditional: list[ConditionalShape] = field(default_factory=list)
     shape_weeks: int = 8  # intra-day shape from the most recent weeks
+    shape_halflife: str = "3d"  # recency weighting of the days in the shape (per day type)
     shape_smooth: str = "15min"  # centred smoothing window of the shape ('0min' = none)
     # Level: AR(1) carry-over of the last days' level residual, decaying with the horizon.
     level_adjust: bool = True
+    level_halflife: str = "28d"  # recency weighting of the daily level fit ('0d' = all days weigh the same)
     min_history: str = "3d"
     max_horizon: str = "750d"
     # Out-of-sample calibration of the quantiles inside the history.

@@ -26,11 +26,13 @@ def smooth_circular(profile: np.ndarray, width: int) -> np.ndarray:
 class IntradayShape:
     """Spec: (multiplicative, smoothing width in slots, number of weeks). `fit(grid, day_groups)`."""
 
-    def __init__(self, multiplicative: bool = True, smooth: int = 15, weeks: int = 8, min_coverage: float = 0.8):
+    def __init__(self, multiplicative: bool = True, smooth: int = 15, weeks: int = 8, min_coverage: float = 0.8,
+                 halflife_days: float = 7.0):
         self.multiplicative = multiplicative
         self.smooth = smooth
         self.weeks = weeks
         self.min_coverage = min_coverage
+        self.halflife_days = halflife_days
 
     def fit(self, grid: np.ndarray, groups: np.ndarray) -> "IntradayShape":
         """`grid`: (n_days, slots) values with NaN for missing/masked slots. `groups`: one label per day."""
@@ -53,20 +55,29 @@ class IntradayShape:
         neutral = 1.0 if self.multiplicative else 0.0
         self.profiles_ = {}
         self.n_days_used_ = {}
-        all_prof = self._center(rel[usable]) if usable.any() else np.full(slots, neutral)
+        age = (n_days - 1 - np.arange(n_days)).astype(float)
+        all_prof = self._center(rel[usable], age[usable]) if usable.any() else np.full(slots, neutral)
         self.profiles_["__all__"] = self._finish(all_prof, neutral)
         for g in np.unique(groups):
             rows = usable & (groups == g)
             self.n_days_used_[str(g)] = int(rows.sum())
             if rows.sum() == 0:
                 continue
-            self.profiles_[str(g)] = self._finish(self._center(rel[rows]), neutral)
+            self.profiles_[str(g)] = self._finish(self._center(rel[rows], age[rows]), neutral)
         return self
 
-    def _center(self, rows: np.ndarray) -> np.ndarray:
+    def _center(self, rows: np.ndarray, age: np.ndarray) -> np.ndarray:
+        """Recency-weighted mean (half-life `halflife_days`) of the rows after clipping each slot to its
+        median +- 3 robust SDs, so a spike on one day cannot move the profile much."""
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            prof = np.nanmedian(rows, axis=0) if len(rows) >= 3 else np.nanmean(rows, axis=0)
+            if len(rows) >= 3:
+                med = np.nanmedian(rows, axis=0)
+                mad = 1.4826 * np.nanmedian(np.abs(rows - med), axis=0)
+                rows = np.clip(rows, med - 3 * mad, med + 3 * mad)
+            w = 0.5 ** ((age - age.min()) / self.halflife_days)
+            w = np.where(np.isfinite(rows), w[:, None], 0.0)
+            prof = np.nansum(np.where(np.isfinite(rows), rows, 0.0) * w, axis=0) / np.maximum(w.sum(axis=0), 1e-300)
         return prof
 
     def _finish(self, prof: np.ndarray, neutral: float) -> np.ndarray:
