@@ -46,6 +46,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--days", type=int, default=None, help="days of history (default: config)")
     p.add_argument("--seed", type=int, default=None, help="random seed (default: config)")
     p.add_argument("--format", choices=("csv", "parquet"), default="csv")
+    p.add_argument("--components", action="store_true",
+                   help="also write the per-minute truth of every component (large)")
     p.set_defaults(handler=_cmd_simulate)
 
     p = sub.add_parser("ingest", parents=[common], help="validate a file of actuals into the actuals table")
@@ -94,7 +96,7 @@ def _simulate(args, config: PipelineConfig, out: Path, fmt: str) -> dict:
         days=getattr(args, "days", None) or s.days, seed=getattr(args, "seed", None) or s.seed,
         events=load_calendar(config.resolve(config.events_dir)), n_services=getattr(args, "services", None),
     )
-    return fleet.write(out, fmt=fmt)
+    return fleet.write(out, fmt=fmt, components=getattr(args, "components", False))
 
 
 def _cmd_ingest(args, config: PipelineConfig) -> int:
@@ -125,7 +127,7 @@ def _cmd_run(args, config: PipelineConfig) -> int:
     props = _write_sql_properties(args, config)
     print(f"\nDelta tables: {warehouse / (config.database + '.db')}  (database '{config.database}')")
     print("Query them with Spark SQL, for example:")
-    print(f"  .venv/bin/spark-sql --properties-file {props} -e "
+    print(f"  PATH=\"$PWD/.venv/bin:$PATH\" spark-sql --properties-file {props} -e "
           f"\"select service, region, count(*) as minutes, round(avg(value)) as mean "
           f"from {config.database}.actuals group by 1, 2 order by 1, 2\"")
     return 0

@@ -11,6 +11,8 @@ OUTLIER_FLAGS = Table(
         Column("reason", "string", "spike_up, spike_down, outage, level_drop or manual_exclude.", nullable=False),
         Column("score", "double", "Robust z-score of the window (manual: null)."),
         Column("method", "string", "Detector that raised it, e.g. mad_residual or manual.", nullable=False),
+        Column("team", "string", "Team whose manual window raised or kept it (null for automatic flags)."),
+        Column("note", "string", "Free text from the manual window, or detector detail."),
         Column("run_id", "string", "Forecast run that produced the flag.", nullable=False),
         Column("run_date", "date", "Run date; a rerun of the same date replaces its flags.", nullable=False),
     ),
