@@ -1,0 +1,149 @@
+"""Speed and accuracy benchmark: CloudTune vs Prophet, statsforecast MSTL and seasonal naive.
+
+Run: python -m tests.benchmarks.bench_speed [--mstl] [--series N]   (peers need `pip install -e '.[bench]'`)
+Writes a Markdown table to stdout and to tests/benchmarks/results/bench_speed.md.
+
+1. Fit + 90-day per-minute forecast from 90 days of minute history (synthetic, one core): median seconds, peak MB.
+2. Fit + 1-day forecast from 14 days of minutes on sample-fleet series, and on the Twitter minute series (first 9
+   days -> the 10th; github.com/twitter/AnomalyDetection, GPL-3): seconds per series (median), peak MB, MASE
+   (in-sample seasonal-naive scaled). MSTL (1440, 10080) takes minutes, so it runs on one series only (--mstl).
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("MKL_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from cloudtune import realdata  # noqa: E402
+from cloudtune.backtest.metrics import mase, naive_scale, season_steps  # noqa: E402
+from cloudtune.models.engine import CloudTuneModel  # noqa: E402
+from cloudtune.models.naive import SeasonalNaiveModel  # noqa: E402
+
+OUT = Path(__file__).parent / "results" / "bench_speed.md"
+
+
+def measure(fn):
+    """(result, seconds of an untraced run, peak MB of Python/numpy allocations in a second, traced run)."""
+    t = time.perf_counter()
+    result = fn()
+    sec = time.perf_counter() - t
+    tracemalloc.start()
+    fn()
+    peak = tracemalloc.get_traced_memory()[1] / 2**20
+    tracemalloc.stop()
+    return result, sec, peak
+
+
+def synth(days, seed=0):
+    rng = np.random.default_rng(seed)
+    ts = pd.date_range("2025-01-06", periods=days * 1440, freq="min", tz="UTC")
+    t = np.arange(len(ts)) / 1440
+    y = 100 * np.exp(0.002 * t + 0.3 * np.sin(2 * np.pi * t) - 0.2 * (ts.dayofweek >= 5) + rng.normal(0, .1, len(ts)))
+    return pd.Series(y, index=ts)
+
+
+def cloudtune_fn(train, h):
+    return lambda: CloudTuneModel().fit(train).forecast(h, quantiles=(0.5, 0.9, 0.99))["mean"].to_numpy()
+
+
+def naive_fn(train, h):
+    return lambda: SeasonalNaiveModel().fit(train).forecast(h, quantiles=(0.5,))["mean"].to_numpy()
+
+
+def prophet_fn(train, h):
+    def run():
+        from prophet import Prophet
+        df = pd.DataFrame({"ds": train.index.tz_localize(None), "y": train.to_numpy()})
+        m = Prophet(daily_seasonality=True, weekly_seasonality=True, yearly_seasonality=False)
+        m.fit(df)
+        fut = pd.DataFrame({"ds": pd.date_range(df.ds.iloc[-1] + pd.Timedelta("1min"), periods=h, freq="min")})
+        return m.predict(fut)["yhat"].to_numpy()
+    return run
+
+
+def mstl_fn(train, h):
+    def run():
+        from statsforecast import StatsForecast
+        from statsforecast.models import MSTL
+        df = pd.DataFrame({"unique_id": "s", "ds": train.index.tz_localize(None), "y": train.to_numpy()})
+        sf = StatsForecast(models=[MSTL(season_length=[1440, 10080])], freq="min", n_jobs=1)
+        return sf.forecast(df=df, h=h)["MSTL"].to_numpy()
+    return run
+
+
+def series_cases(n_fleet: int):
+    cases = []
+    try:
+        from cloudtune.simulate import simulate_fleet
+        fleet = simulate_fleet(days=15, seed=7, n_services=None)
+        for key, g in list(fleet.actuals.groupby(["service", "region", "metric"]))[:n_fleet]:
+            y = pd.Series(g["value"].to_numpy(), index=pd.DatetimeIndex(g["ts"])).asfreq("min")
+            y = y.interpolate(limit_direction="both")
+            cut = y.index[-1] + pd.Timedelta("1min") - pd.Timedelta("1d")
+            cases.append(("fleet", "/".join(key), y[y.index < cut], y[y.index >= cut]))
+    except Exception as exc:  # the simulator is another module; the benchmark still runs without it
+        logging.warning("sample fleet unavailable: %s", exc)
+    tw = realdata.twitter()
+    y = pd.Series(tw["value"].to_numpy(), index=pd.DatetimeIndex(tw["ts"]))
+    cut = y.index[0] + pd.Timedelta("9d")
+    cases.append(("twitter", "twitter", y[y.index < cut], y[(y.index >= cut) & (y.index < cut + pd.Timedelta("1d"))]))
+    return cases
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--mstl", action="store_true", help="also run statsforecast MSTL on the Twitter series (minutes)")
+    ap.add_argument("--no-prophet", action="store_true")
+    ap.add_argument("--series", type=int, default=6, help="sample-fleet series to run")
+    args = ap.parse_args(argv)
+    logging.getLogger("prophet").setLevel(logging.ERROR)
+    logging.getLogger("cmdstanpy").setLevel(logging.ERROR)
+    lines = ["# CloudTune speed benchmark (one core)", ""]
+    y90 = synth(90)
+    secs, peaks = [], []
+    for _ in range(5):
+        _, s, p = measure(cloudtune_fn(y90, 90 * 1440))
+        secs.append(s)
+        peaks.append(p)
+    lines += ["## Fit + 90-day per-minute forecast from 90 days of minutes", "",
+              "| model | median s | peak MB (tracemalloc) |", "|---|---|---|",
+              f"| cloudtune | {np.median(secs):.3f} | {max(peaks):.0f} |", ""]
+    models = {"cloudtune": cloudtune_fn, "seasonal_naive": naive_fn}
+    if not args.no_prophet:
+        models["prophet"] = prophet_fn
+    rows = {}
+    for source, key, train, test in series_cases(args.series):
+        h = len(test)
+        scale = naive_scale(train.to_numpy(), season_steps(pd.Timedelta("1min"), len(train)))
+        todo = dict(models)
+        if args.mstl and source == "twitter":
+            todo["mstl"] = mstl_fn
+        for name, fn in todo.items():
+            pred, s, p = measure(fn(train, h))
+            rows.setdefault((source, name), []).append((s, p, mase(test.to_numpy(), pred[:h], scale)))
+    lines += ["## Fit + 1-day forecast from 14 days of minutes (Twitter: 9 days -> the 10th)", "",
+              "| data | model | series | median s/series | peak MB | MASE (mean) |", "|---|---|---|---|---|---|"]
+    for (source, name), vals in sorted(rows.items()):
+        v = np.array(vals)
+        lines.append(f"| {source} | {name} | {len(v)} | {np.median(v[:, 0]):.3f} | {v[:, 1].max():.0f} | "
+                     f"{v[:, 2].mean():.3f} |")
+    text = "\n".join(lines) + "\n"
+    sys.stdout.write(text)
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    OUT.write_text(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
