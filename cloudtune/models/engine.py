@@ -345,6 +345,8 @@ class TwoResolutionCore:
         if self.slots_ > 1:
             d = self._daily_profile()
             amps["daily"] = float((d.max() - d.min()) / 2)
+            if self.mult_ and d.min() > 0:  # half-range of the log multiplier, as the simulator's truth defines it
+                amps["daily_log"] = float((np.log(d.max()) - np.log(d.min())) / 2)
         if "weekly" in lv.block_names_:
             w = np.append(lv.coef("weekly"), -lv.coef("weekly").sum())
             w = np.exp(w) if self.mult_ else w
