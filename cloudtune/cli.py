@@ -100,9 +100,12 @@ def _simulate(args, config: PipelineConfig, out: Path, fmt: str) -> dict:
 
 
 def _cmd_ingest(args, config: PipelineConfig) -> int:
+    from cloudtune.ingest.rules import check_source, detect_format
     from cloudtune.spark.ingest import ingest_file
     from cloudtune.spark.tables import create_tables
 
+    for source in args.source:  # fail in a second, before Spark starts
+        detect_format(check_source(source), args.format)
     spark = _spark(args, config)
     create_tables(spark, config.database)
     for source in args.source:

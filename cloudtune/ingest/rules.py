@@ -39,6 +39,18 @@ def detect_format(path: str | Path, fmt: str | None = None) -> str:
     return FORMATS[suffix]
 
 
+def check_source(source: str | Path) -> Path:
+    """A readable, non-empty local file, or a one-line InputError saying what is wrong."""
+    path = Path(source)
+    if not path.exists():
+        raise InputError(f"{path}: file not found")
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder; give one file of actuals (CSV, Parquet or JSON lines)")
+    if path.stat().st_size == 0:
+        raise InputError(f"{path}: file is empty; expected a header with {', '.join(REQUIRED_COLUMNS)} and rows")
+    return path.resolve()
+
+
 def check_columns(path: str | Path, columns: list[str]) -> None:
     missing = [c for c in REQUIRED_COLUMNS if c not in columns]
     if missing:

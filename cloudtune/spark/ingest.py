@@ -18,7 +18,7 @@ from pyspark.sql.types import LongType, StringType, StructField, StructType
 import cloudtune
 from cloudtune.config import PipelineConfig
 from cloudtune.errors import InputError
-from cloudtune.ingest.rules import REASONS, REQUIRED_COLUMNS, check_columns, detect_format, grain_seconds
+from cloudtune.ingest.rules import REASONS, REQUIRED_COLUMNS, check_columns, check_source, detect_format, grain_seconds
 from cloudtune.spark.tables import conform, qualified
 from schemas import ACTUALS, INGEST_RUNS, QUARANTINE
 
@@ -58,7 +58,7 @@ class IngestReport:
 
 
 def ingest_file(spark: SparkSession, config: PipelineConfig, source: str | Path, fmt: str | None = None) -> IngestReport:
-    path = _existing_file(source)
+    path = check_source(source)
     fmt = detect_format(path, fmt)
     run_id = f"ingest-{datetime.now(timezone.utc):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
     raw = _read_raw(spark, path, fmt)
@@ -70,17 +70,6 @@ def ingest_file(spark: SparkSession, config: PipelineConfig, source: str | Path,
     _record(spark, config.database, report)
     log.info(report.text())
     return report
-
-
-def _existing_file(source: str | Path) -> Path:
-    path = Path(source)
-    if not path.exists():
-        raise InputError(f"{path}: file not found")
-    if path.is_dir():
-        raise InputError(f"{path}: is a folder; give one file of actuals (CSV, Parquet or JSON lines)")
-    if path.stat().st_size == 0:
-        raise InputError(f"{path}: file is empty; expected a header with {', '.join(REQUIRED_COLUMNS)} and rows")
-    return path.resolve()
 
 
 def _read_raw(spark: SparkSession, path: Path, fmt: str) -> DataFrame:

@@ -29,10 +29,11 @@ IDENTICAL = ["cart,uk,requests,2025-01-01T00:00:00Z,4", "cart,uk,requests,2025-0
 
 @pytest.fixture()
 def db(spark, spark_config, request):
-    name = f"ingest_{request.node.name[-20:].strip('_').replace('[', '_').replace(']', '')}"
     import dataclasses
+    import re
 
-    config = dataclasses.replace(spark_config, database=name.lower())
+    name = "ingest_" + re.sub(r"[^a-z0-9]+", "_", request.node.name.lower())[-40:].strip("_")
+    config = dataclasses.replace(spark_config, database=name)
     spark.sql(f"DROP DATABASE IF EXISTS {config.database} CASCADE")
     create_tables(spark, config.database)
     return config
@@ -113,3 +114,31 @@ def test_unusable_files_get_a_one_line_error(spark, db, tmp_path, content, messa
     with pytest.raises(InputError, match=message.replace("(", r"\(").replace(")", r"\)")) as err:
         ingest_file(spark, db, src)
     assert "\n" not in str(err.value) and "in.csv" in str(err.value)
+
+
+def test_a_sample_file_with_ten_percent_mixed_bad_rows(spark, db, tmp_path):
+    from cloudtune.simulate import simulate_fleet
+
+    fleet = simulate_fleet(services=["checkout"], regions=["us"], metrics=["requests"], days=2, seed=3,
+                           outliers=False, missing=False)
+    paths = fleet.write(tmp_path, fmt="csv", components=False)
+    lines = paths["actuals"].read_text().splitlines()
+    header, rows = lines[0], [line.replace('"', "").split(",") for line in lines[1:]]
+    corruptions = [  # each takes [service, region, metric, ts, value] and breaks one thing
+        lambda f: f[:4] + ["-" + f[4]], lambda f: f[:4] + ["NaN"], lambda f: f[:4] + ["n/a"],
+        lambda f: f[:3] + [f[3].replace(":00Z", ":17Z")] + f[4:], lambda f: [""] + f[1:],
+        lambda f: f[:3] + [f[3].replace("T", " at ")] + f[4:],
+    ]
+    broken = set(range(0, len(rows), 10))  # every 10th row, six kinds in turn
+    rows = [",".join(corruptions[(i // 10) % 6](f) if i in broken else f) for i, f in enumerate(rows)]
+    src = tmp_path / "mixed.csv"
+    src.write_text("\n".join([header, *rows]) + "\n")
+    report = ingest_file(spark, db, src)
+    assert report.adds_up() and report.rows_read == len(rows)
+    assert report.quarantined == len(broken) and report.accepted == len(rows) - len(broken)
+    assert len(report.quarantine_reasons) == 6
+    before = spark.table(f"{db.database}.actuals").count(), spark.table(f"{db.database}.quarantine").count()
+    again = ingest_file(spark, db, src)
+    after = spark.table(f"{db.database}.actuals").count(), spark.table(f"{db.database}.quarantine").count()
+    assert before == after == (report.accepted, report.quarantined)
+    assert (again.inserted, again.updated) == (0, 0)
