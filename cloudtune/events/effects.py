@@ -43,7 +43,7 @@ class EffectSettings:
     decay_knots: int = 12
     smooth: float = 0.15  # allowed second difference of the log multiplier between neighbouring knots
     huber: float = 2.5  # Pearson residuals beyond this are down-weighted
-    iterations: int = 12
+    iterations: int = 16
     min_core_seen: float = 0.5  # share of one occurrence that must be in the history to learn from it
     max_log_multiplier: float = 5.0  # clamp against a baseline near zero
     smooth_scale_minutes: float = 1440.0  # events longer than this get a stiffer curve, by (duration / this)^2
@@ -264,23 +264,33 @@ def _penalty(blocks: list[tuple[int, int, float]], p: int, lam: float) -> sparse
 
 
 def _irls(X, a, b, P, s: EffectSettings) -> np.ndarray:
-    """Penalized quasi-Poisson IRLS, log link, offset log b, variance mu + kappa mu^2, Huber weights."""
+    """Penalized quasi-Poisson IRLS, log link, offset log b, variance mu + kappa mu^2.
+
+    Robustness in two phases: first L1 weights (1 / |residual|), which land on the median-like
+    curve even when one occurrence of four is wild; then ordinary Huber weights from that start, which keep
+    the mean-unbiased fit for the good points. Huber alone, started from the plain mean, stays near the mean."""
     theta = np.zeros(X.shape[1])
     kappa, robust = 0.0, np.ones(len(a))
+    first = max(2, s.iterations // 2)
     for it in range(s.iterations):
         eta = np.clip(X @ theta, -s.max_log_multiplier, s.max_log_multiplier)
         mu = b * np.exp(eta)
-        if it >= 1:  # estimate overdispersion from the current fit, robustly (median of chi-square(1) = 0.455)
-            kappa = float(max(np.median(((a - mu) ** 2 - mu) / mu**2) / 0.455, 1e-6))
+        if it >= 1:
+            if it <= first:  # overdispersion from the L1 fit (median of chi-square(1) is 0.455), then frozen as
+                # in MM-estimation: re-estimating it from a drifting fit lets the outliers widen it and pull
+                kappa = float(max(np.median(((a - mu) ** 2 - mu) / mu**2) / 0.455, 1e-6))
             r = (a - mu) / np.sqrt(mu + kappa * mu**2)
-            robust = np.minimum(1.0, s.huber / np.maximum(np.abs(r), 1e-12))
+            if it < first:  # L1 weights: scale-free, so a dispersion inflated by the misfit cannot hide outliers
+                robust = 1.0 / np.maximum(np.abs(r), 0.05)
+            else:
+                robust = np.minimum(1.0, s.huber / np.maximum(np.abs(r), 1e-12))
         w = robust * mu / (1.0 + kappa * mu)
         work = eta + (a - mu) / mu
         A = (X.T @ sparse.diags(w) @ X + P).tocsc()
         new = sparse.linalg.spsolve(A, X.T @ (w * work))
         if not np.all(np.isfinite(new)):
             raise ModelError("event effects: the fit did not converge (non-finite values); check the baseline")
-        done = np.max(np.abs(new - theta)) < 1e-5 and it >= 2
+        done = it > first and np.max(np.abs(new - theta)) < 1e-5
         theta = new
         if done:
             break

@@ -1,0 +1,151 @@
+"""EventEffects on small synthetic series whose true multiplier is known exactly (built here, not copied)."""
+import numpy as np
+import pandas as pd
+import pytest
+
+from cloudtune.errors import InputError
+from cloudtune.events import EventEffects, normalize_events
+from cloudtune.events.effects import EffectSettings
+
+
+def _cal(rows):
+    return normalize_events(pd.DataFrame(rows))
+
+
+def _true_mult(t_min, start, end, lift, spike_at):
+    """Flat plateau plus an early spike, scaled so the mean over [start, end) is `lift` (as the simulator)."""
+    u = np.clip((t_min - start) / (end - start), -1.0, 2.0)
+    x = u / spike_at
+    g = 1.0 + 2.0 * x * np.exp(np.minimum(1 - x, 50.0))
+    uu = (np.arange(100_000) + 0.5) / 100_000
+    gm = (1.0 + 2.0 * (uu / spike_at) * np.exp(1 - uu / spike_at)).mean()
+    m = np.ones_like(t_min)
+    core = (u >= 0) & (u < 1)
+    m[core] = 1 + (lift - 1) * g[core] / gm
+    return m
+
+
+def _series(cal, lift=1.8, spike_at=6 / 1440, days=6, noise=0.05, seed=1):
+    ts = pd.date_range("2025-01-01", periods=days * 1440, freq="1min", tz="UTC")
+    t = ts.asi8 / 6e10 + 0.5
+    base = 200 * np.exp(0.4 * np.sin(2 * np.pi * t / 1440))
+    mult = np.ones(len(ts))
+    for r in cal.itertuples():
+        mult *= _true_mult(t, r.start.value / 6e10, r.end.value / 6e10, lift, spike_at)
+    rng = np.random.default_rng(seed)
+    actual = rng.poisson(base * mult * np.exp(noise * rng.standard_normal(len(ts)) - noise**2 / 2)).astype(float)
+    return ts, actual, base, mult
+
+
+def test_learns_lift_and_early_peak_from_two_occurrences():
+    cal = _cal(dict(name=["sale", "sale"], region="us", start=["2025-01-02T10:00Z", "2025-01-04T10:00Z"],
+                    end=["2025-01-03T10:00Z", "2025-01-05T10:00Z"]))
+    ts, actual, base, _ = _series(cal)
+    fx = EventEffects().fit(ts, actual, base, cal)
+    (s,) = fx.summary()
+    assert s["source"] == "learned" and s["occurrences_learned"] == 2
+    assert s["lift"] == pytest.approx(1.8, rel=0.05)
+    assert abs(s["peak_offset"] - 6.0) <= 5.0  # minutes from the start; the true top is flat from 4 to 8
+    assert s["peak_lift"] > s["lift"]
+
+
+def test_multipliers_are_one_outside_windows_and_other_regions():
+    cal = _cal(dict(name=["sale", "fest"], region=["us", "in"], start=["2025-01-02T10:00Z", "2025-01-02T10:00Z"],
+                    end=["2025-01-03T10:00Z", "2025-01-03T10:00Z"], ramp_before=["2h", "0h"],
+                    decay_after=["1h", "0h"]))
+    us = cal[cal["region"] == "us"]
+    ts, actual, base, _ = _series(us)
+    fx = EventEffects().fit(ts, actual, base, us)
+    m = fx.multipliers(ts, cal, region="us")
+    assert list(m.columns) == ["sale"]
+    window = (ts >= pd.Timestamp("2025-01-02T08:00Z")) & (ts < pd.Timestamp("2025-01-03T11:00Z"))
+    assert np.all(m["sale"].to_numpy()[~window] == 1.0)
+    assert m["sale"].to_numpy()[window].mean() > 1.3
+
+
+def test_overlapping_events_product_reproduces_the_data():
+    cal = _cal(dict(name=["week", "day"], region="uk", start=["2025-01-01T12:00Z", "2025-01-03T00:00Z"],
+                    end=["2025-01-05T12:00Z", "2025-01-04T00:00Z"]))
+    ts = pd.date_range("2025-01-01", periods=6 * 1440, freq="1min", tz="UTC")
+    base = np.full(len(ts), 500.0)
+    week = np.where((ts >= cal.start[0]) & (ts < cal.end[0]), 1.4, 1.0)
+    day = np.where((ts >= cal.start[1]) & (ts < cal.end[1]), 1.7, 1.0)
+    rng = np.random.default_rng(3)
+    actual = rng.poisson(base * week * day).astype(float)
+    fx = EventEffects().fit(ts, actual, base, cal)
+    lifts = {s["name"]: s["lift"] for s in fx.summary()}
+    assert lifts["week"] == pytest.approx(1.4, rel=0.05)
+    assert lifts["day"] == pytest.approx(1.7, rel=0.05)
+    prod = fx.multipliers(ts, cal).prod(axis=1).to_numpy()
+    inside = (ts >= cal.start[1]) & (ts < cal.end[1])
+    assert prod[inside].mean() == pytest.approx(1.4 * 1.7, rel=0.03)
+
+
+def test_warp_24h_shape_onto_48h_keeps_relative_shape_and_lift():
+    hist = _cal(dict(name=["pd"], region="us", start=["2025-01-02T10:00Z"], end=["2025-01-03T10:00Z"]))
+    ts, actual, base, _ = _series(hist, lift=2.0)
+    fx = EventEffects().fit(ts, actual, base, hist)
+    s24 = pd.Timestamp("2025-02-01T00:00Z")
+    s48 = pd.Timestamp("2025-03-01T00:00Z")
+    fut = _cal(dict(name=["pd", "pd"], region="us", start=[s24, s48], end=[s24 + pd.Timedelta("24h"),
+                                                                          s48 + pd.Timedelta("48h")]))
+    t24 = pd.date_range(s24, periods=1440, freq="1min")
+    t48 = pd.date_range(s48, periods=2880, freq="1min")
+    m24 = fx.multipliers(t24, fut)["pd"].to_numpy()
+    m48 = fx.multipliers(t48, fut)["pd"].to_numpy()
+    assert m48.mean() == pytest.approx(m24.mean(), rel=0.01)  # same lift whatever the duration
+    u24, u48 = (np.arange(1440) + 0.5) / 1440, (np.arange(2880) + 0.5) / 2880
+    assert np.allclose(np.interp(u24, u48, m48), m24, rtol=0.03)  # the same curve in relative time
+    assert abs(int(np.argmax(m48)) - 2 * int(np.argmax(m24))) <= 2
+
+
+def test_unseen_event_uses_prior_and_none_is_one():
+    cal = _cal(dict(name=["launch", "mystery"], region="us", start=["2025-03-01T12:00Z", "2025-03-01T00:00Z"],
+                    end=["2025-03-01T14:00Z", "2025-03-02T00:00Z"], prior_lift=[2.0, None],
+                    prior_shape=["spike", "flat"]))
+    ts, actual, base, _ = _series(cal.iloc[:0])
+    fx = EventEffects().fit(ts, actual, base, cal)
+    by = {s["name"]: s for s in fx.summary()}
+    assert by["launch"]["source"] == "prior" and by["launch"]["lift"] == pytest.approx(2.0, rel=0.01)
+    assert by["mystery"]["source"] == "none" and "no effect" in by["mystery"]["note"]
+    fut = pd.date_range("2025-03-01", periods=2 * 1440, freq="1min", tz="UTC")
+    m = fx.multipliers(fut, cal)
+    assert (m["mystery"] == 1.0).all()
+    inside = (fut >= pd.Timestamp("2025-03-01T12:00Z")) & (fut < pd.Timestamp("2025-03-01T14:00Z"))
+    assert m["launch"][inside].mean() == pytest.approx(2.0, rel=0.02)
+    assert m["launch"][inside].idxmax() < pd.Timestamp("2025-03-01T12:30Z")  # spike early in the window
+
+
+def test_robust_to_one_odd_occurrence():
+    cal = _cal(dict(name="sale", region="us", start=[f"2025-01-0{d}T06:00Z" for d in (1, 3, 5, 7)],
+                    end=[f"2025-01-0{d}T12:00Z" for d in (1, 3, 5, 7)]))
+    ts = pd.date_range("2025-01-01", periods=8 * 1440, freq="1min", tz="UTC")
+    base = np.full(len(ts), 300.0)
+    mult = np.ones(len(ts))
+    for i, r in enumerate(cal.itertuples()):
+        mult[(ts >= r.start) & (ts < r.end)] = 5.0 if i == 2 else 1.5  # one occurrence hit by a robot storm
+    actual = np.random.default_rng(0).poisson(base * mult).astype(float)
+    (s,) = EventEffects().fit(ts, actual, base, cal).summary()
+    assert s["lift"] < 2.0  # a plain mean of ratios would give about 2.4
+
+
+def test_errors_name_the_problem():
+    ts = pd.date_range("2025-01-01", periods=10, freq="1min", tz="UTC")
+    with pytest.raises(InputError, match="baseline"):
+        EventEffects().fit(ts, np.ones(10), np.ones(9), None)
+    with pytest.raises(InputError, match="end"):
+        EventEffects().fit(ts, np.ones(10), np.ones(10), pd.DataFrame(dict(name=["x"], start=[ts[0]])))
+
+
+def test_hourly_grain_and_settings():
+    cal = _cal(dict(name="holiday", region="dc", start=["2025-01-03T00:00Z", "2025-01-10T00:00Z"],
+                    end=["2025-01-04T00:00Z", "2025-01-11T00:00Z"]))
+    ts = pd.date_range("2025-01-01", periods=14 * 24, freq="1h", tz="UTC")
+    base = 100 + 50 * np.sin(np.arange(len(ts)) * 2 * np.pi / 24)
+    inside = np.zeros(len(ts), bool)
+    for r in cal.itertuples():
+        inside |= (ts >= r.start) & (ts < r.end)
+    actual = np.where(inside, 0.6, 1.0) * base
+    fx = EventEffects(EffectSettings(smooth=0.3)).fit(ts, actual, base, cal)
+    (s,) = fx.summary()
+    assert s["lift"] == pytest.approx(0.6, rel=0.02) and s["shape"]["kind"] == "dip"
