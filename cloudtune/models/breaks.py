@@ -3,7 +3,9 @@
 Greedy forward selection over candidate daily knots: at each step add the hinge max(0, t - k) that lowers the
 residual sum of squares most, and keep it only if the BIC-style criterion
 ``n * log(RSS / n) + break_penalty * log(n)`` per break improves. Noise therefore does not become a break.
-All fits are numpy least squares on a few hundred rows, so detection costs milliseconds.
+The test is robust: before each step the rows get Huber weights (k = 1.345 robust SDs) from the residuals of the
+current model, so an outlier day (a spike, an incident) neither creates a break nor hides one. All fits are numpy
+least squares on a few hundred rows, so detection costs milliseconds.
 """
 from __future__ import annotations
 
@@ -23,6 +25,17 @@ def _rss(X: np.ndarray, y: np.ndarray) -> float:
     return float(r @ r)
 
 
+def huber_weights(X: np.ndarray, y: np.ndarray, k: float = 1.345) -> np.ndarray:
+    """Square roots of Huber weights from an OLS fit's residuals scaled by their MAD (1 = an ordinary row)."""
+    beta, *_ = np.linalg.lstsq(X, y, rcond=None)
+    r = y - X @ beta
+    s = 1.4826 * float(np.median(np.abs(r - np.median(r))))
+    if not s > 0:
+        return np.ones(len(y))
+    a = np.abs(r) / s
+    return np.sqrt(np.where(a <= k, 1.0, k / np.maximum(a, 1e-300)))
+
+
 def detect_breaks(t: np.ndarray, y: np.ndarray, X_base: np.ndarray, fixed=(), max_breaks: int = 5,
                   penalty: float = 4.0, min_gap: float = 5.0) -> list[float]:
     """Knots (in the units of `t`, days) to add to `fixed` ones. `X_base` holds the non-trend columns
@@ -34,8 +47,6 @@ def detect_breaks(t: np.ndarray, y: np.ndarray, X_base: np.ndarray, fixed=(), ma
     candidates = np.arange(np.ceil(lo), np.floor(hi) + 1)
     chosen: list[float] = []
     X = np.column_stack([X_base, hinge(t, fixed)])
-    rss = _rss(X, y)
-    floor = 1e-12 * max(float(y @ y), 1e-300)
     H = np.maximum(0.0, t[:, None] - candidates[None, :])  # every candidate hinge at once
     for _ in range(max_breaks):
         taken = np.array(list(fixed) + chosen, dtype=float)
@@ -44,9 +55,14 @@ def detect_breaks(t: np.ndarray, y: np.ndarray, X_base: np.ndarray, fixed=(), ma
             ok = np.min(np.abs(candidates[:, None] - taken[None, :]), axis=1) >= min_gap
         if not ok.any():
             break
+        sw = huber_weights(X, y)
+        Xw, yw = X * sw[:, None], y * sw
+        rss = _rss(Xw, yw)
+        floor = 1e-12 * max(float(yw @ yw), 1e-300)
         # RSS after adding hinge h = RSS - (r.h~)^2 / (h~.h~), h~ = h residualized on X (one lstsq for all).
-        beta, *_ = np.linalg.lstsq(X, np.column_stack([y, H[:, ok]]), rcond=None)
-        R = np.column_stack([y, H[:, ok]]) - X @ beta
+        Y = np.column_stack([yw, H[:, ok] * sw[:, None]])
+        beta, *_ = np.linalg.lstsq(Xw, Y, rcond=None)
+        R = Y - Xw @ beta
         r, Ht = R[:, 0], R[:, 1:]
         den = np.einsum("ij,ij->j", Ht, Ht)
         gain_rss = np.where(den > 1e-12, (r @ Ht) ** 2 / np.where(den > 1e-12, den, 1.0), 0.0)
@@ -57,5 +73,30 @@ def detect_breaks(t: np.ndarray, y: np.ndarray, X_base: np.ndarray, fixed=(), ma
             break
         chosen.append(best)
         X = np.column_stack([X, np.maximum(0.0, t - best)])
-        rss = best_rss
+    return _refine(t, y, X_base, list(fixed), sorted(chosen), candidates, min_gap)
+
+
+def _refine(t, y, X_base, fixed, chosen, candidates, min_gap, rounds: int = 2) -> list[float]:
+    """Greedy selection places each knot given only the earlier ones; move each knot in turn to the candidate
+    (at least `min_gap` from the others) that minimizes the robust RSS given all the others."""
+    if len(chosen) < 2:
+        return chosen
+    for _ in range(rounds):
+        moved = False
+        for i in range(len(chosen)):
+            others = fixed + chosen[:i] + chosen[i + 1:]
+            X = np.column_stack([X_base, hinge(t, others)])
+            sw = huber_weights(np.column_stack([X, np.maximum(0.0, t - chosen[i])]), y)
+            ok = np.min(np.abs(candidates[:, None] - np.array(others)[None, :]), axis=1) >= min_gap
+            Xw, yw = X * sw[:, None], y * sw
+            Y = np.column_stack([yw, np.maximum(0.0, t[:, None] - candidates[None, ok]) * sw[:, None]])
+            beta, *_ = np.linalg.lstsq(Xw, Y, rcond=None)
+            R = Y - Xw @ beta
+            den = np.einsum("ij,ij->j", R[:, 1:], R[:, 1:])
+            gain = np.where(den > 1e-12, (R[:, 0] @ R[:, 1:]) ** 2 / np.where(den > 1e-12, den, 1.0), 0.0)
+            best = float(candidates[ok][int(np.argmax(gain))])
+            if best != chosen[i]:
+                chosen[i], moved = best, True
+        if not moved:
+            break
     return sorted(chosen)

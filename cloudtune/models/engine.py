@@ -12,6 +12,7 @@ piecewise-linear trend and penalized breaks (`breaks.py`); the shape is a robust
 from __future__ import annotations
 
 import logging
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -21,7 +22,7 @@ from cloudtune.models.base import ModelSpec
 from cloudtune.models.grain import DAY, WEEK
 from cloudtune.models.level import NS_PER_DAY, DailyLevel
 from cloudtune.models.settings import CloudTuneSettings
-from cloudtune.models.shape import WEEKDAY_INDEX, IntradayShape
+from cloudtune.models.shape import WEEKDAY_INDEX, IntradayShape, smooth_circular
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +72,76 @@ def _window_mask(ts: pd.DatetimeIndex, events: pd.DataFrame, ramps: bool = True)
         e = row.end + (row.decay_after if ramps else pd.Timedelta(0))
         m |= (ts >= s) & (ts < e)
     return m
+
+
+def _robust_day_sums(grid, prof, have, mult: bool, offset: float, k: float = 4.0, floor: float = 0.05):
+    """Per day: sums of values, of the shape and of the slots present, over the day's hours that agree with the
+    day. Each hour's level (values / shape, or values - shape) is compared with the day's median hour; hours more
+    than max(k robust SDs, `floor` in log or relative units) away (an outage, a spike, a level drop of a few
+    hours) are left out, so a short incident does not move the daily level, and a break date is not pulled.
+    Grains of an hour or more use one slot per "hour"; a day with fewer than 8 such blocks is used whole."""
+    n_days, S = grid.shape
+    blk = S // 24 if S >= 24 and S % 24 == 0 else 1
+    nb = S // blk
+    y0 = np.where(have, grid, 0.0)
+    p0 = np.where(have, prof, 0.0)
+    if nb < 8:
+        return y0.sum(axis=1), p0.sum(axis=1), have.sum(axis=1)
+    ys = y0.reshape(n_days, nb, blk).sum(axis=2)
+    ps = p0.reshape(n_days, nb, blk).sum(axis=2)
+    cn = have.reshape(n_days, nb, blk).sum(axis=2)
+    full = cn * 2 >= blk
+    if mult:
+        lev = np.log(ys + offset * cn) - np.log(np.where(ps > 0, ps, np.nan))
+    else:
+        lev = (ys - ps) / np.where(cn > 0, cn, np.nan)
+    lev[~full] = np.nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        med = np.nanmedian(lev, axis=1)
+        mad = 1.4826 * np.nanmedian(np.abs(lev - med[:, None]), axis=1)
+    if mult:
+        tol = np.maximum(k * mad, floor)
+    else:
+        tol = np.maximum(k * mad, floor * np.abs(np.where(cn > 0, ps / np.maximum(cn, 1), 0)).mean(axis=1))
+    keep = np.abs(lev - med[:, None]) <= tol[:, None]
+    keep |= ~np.isfinite(lev) & (cn > 0) & ~full  # partial hours are kept as they are
+    keep &= (cn > 0)
+    few = keep.sum(axis=1) < nb / 2  # an unusual day as a whole: keep all its hours
+    keep[few] = cn[few] > 0
+    return (ys * keep).sum(axis=1), (ps * keep).sum(axis=1), (cn * keep).sum(axis=1)
+
+
+def _weekly_log_half_range(grid, target, days, level, smooth_hours: int = 6, min_weeks: int = 3):
+    """Half-range of the weekly log multiplier, (max - min) / 2 over the hours of a week, estimated from the
+    history for the summary (the simulator's definition of a seasonal amplitude).
+
+    Two-way decomposition of each hour's log value minus its day's log level: the median over weeks per
+    (day of week, hour), minus its mean over the 7 days at that hour (the daily cycle), plus the level's
+    day-of-week effect; then a centred `smooth_hours` moving average around the week, so hour-to-hour noise does
+    not inflate the range. None with fewer than `min_weeks` weeks of usable days."""
+    n_days, S = grid.shape
+    blk = S // 24
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        hourly = np.nanmean(grid.reshape(n_days, 24, blk), axis=2)
+        x = np.log(hourly) - target[:, None]
+        x[~np.isfinite(x)] = np.nan
+        dow = days.dayofweek.to_numpy()
+        m = np.full((7, 24), np.nan)
+        for d in range(7):
+            rows = x[(dow == d) & np.isfinite(target)]
+            if len(rows) < min_weeks:
+                return None
+            m[d] = np.nanmedian(rows, axis=0)
+    if not np.isfinite(m).all():
+        return None
+    week = m - m.mean(axis=0, keepdims=True)
+    if "weekly" in level.block_names_:
+        c = level.coef("weekly")
+        week = week + np.append(c, -c.sum())[:, None]
+    w = smooth_circular(week.ravel(), smooth_hours)
+    return float((w.max() - w.min()) / 2)
 
 
 def _count_seen(ts, events) -> int:
@@ -179,9 +250,7 @@ class TwoResolutionCore:
         have = np.isfinite(grid)
         cover = have.mean(axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):
-            ysum = np.where(have, grid, 0).sum(axis=1)
-            psum = np.where(have, prof, 0).sum(axis=1)
-            cnt = have.sum(axis=1)
+            ysum, psum, cnt = _robust_day_sums(grid, prof, have, self.mult_, self.offset_)
             if self.mult_:
                 level = np.where(psum > 0, ysum / psum, ysum / np.maximum(cnt, 1))
                 target = np.log(np.maximum(level, 0) + self.offset_)
@@ -209,6 +278,9 @@ class TwoResolutionCore:
             known = [(d.value - int(days[np.isfinite(target)][0].value)) / NS_PER_DAY for d in reuse.level_.knot_dates()]
         self.level_ = DailyLevel(s, weekly, yearly, 0.5 if S > 1 else 0.0).fit(days, target, daily_regs, s.breaks, extra, known)
         self.days_ = days
+        self.weekly_log_amp_ = None
+        if reuse is None and weekly and self.mult_ and S >= 24:
+            self.weekly_log_amp_ = _weekly_log_half_range(grid, target, days, self.level_)
         # AR(1) carry-over of the level residual.
         r = self.level_.resid_
         ok = np.isfinite(r)
@@ -325,6 +397,33 @@ class TwoResolutionCore:
         return out
 
     # -- explain ------------------------------------------------------------------------------------------------
+    def _amplitudes(self) -> dict:
+        """Seasonal amplitudes as (max - min) / 2 of each component over its period: of the log multiplier in
+        multiplicative mode (the component spans exp(+-amplitude) around its geometric mean, as the simulator's
+        truth defines it), in the series' units in additive mode. Daily: the fitted minute-of-day profile (mean
+        over day types). Weekly: a two-way day-of-week x hour decomposition of the history (see
+        `_weekly_log_half_range`), or the day-of-week level effects alone at a daily grain. Yearly: the fitted
+        yearly Fourier terms over a year."""
+        lv = self.level_
+        f = np.log if self.mult_ else (lambda v: v)
+        amps = {"definition": ("half-range of the log multiplier, (max - min) / 2 of log(component)" if self.mult_
+                               else "half-range of the additive component, (max - min) / 2, in the series' units")}
+        if self.slots_ > 1:
+            d = self._daily_profile()
+            if not self.mult_ or d.min() > 0:
+                amps["daily"] = float((f(d.max()) - f(d.min())) / 2)
+        if getattr(self, "weekly_log_amp_", None) is not None:
+            amps["weekly"] = self.weekly_log_amp_
+        elif "weekly" in lv.block_names_:
+            w = np.append(lv.coef("weekly"), -lv.coef("weekly").sum())
+            amps["weekly"] = float((w.max() - w.min()) / 2)
+        if "yearly" in lv.block_names_:
+            days = pd.date_range("2024-01-01", periods=366, freq="D", tz="UTC")
+            regs = None if not self.reg_names_ else pd.DataFrame(0.0, index=days, columns=self.reg_names_)
+            yv = lv.parts(days, regs)["yearly"]
+            amps["yearly"] = float((yv.max() - yv.min()) / 2)
+        return amps
+
     def describe(self) -> dict:
         lv = self.level_
         trend = lv.coef("trend")
@@ -341,21 +440,7 @@ class TwoResolutionCore:
         growth = dict(slope_per_day=slope, unit=unit)
         if self.mult_:
             growth["pct_per_week"] = float(np.expm1(7 * slope) * 100)
-        amps = {}
-        if self.slots_ > 1:
-            d = self._daily_profile()
-            amps["daily"] = float((d.max() - d.min()) / 2)
-            if self.mult_ and d.min() > 0:  # half-range of the log multiplier, as the simulator's truth defines it
-                amps["daily_log"] = float((np.log(d.max()) - np.log(d.min())) / 2)
-        if "weekly" in lv.block_names_:
-            w = np.append(lv.coef("weekly"), -lv.coef("weekly").sum())
-            w = np.exp(w) if self.mult_ else w
-            amps["weekly"] = float((w.max() - w.min()) / 2)
-        if "yearly" in lv.block_names_:
-            days = pd.date_range("2024-01-01", periods=366, freq="D", tz="UTC")
-            yv = lv.parts(days, None if not self.reg_names_ else pd.DataFrame(0.0, index=days, columns=self.reg_names_))["yearly"]
-            yv = np.exp(yv) if self.mult_ else yv
-            amps["yearly"] = float((yv.max() - yv.min()) / 2)
+        amps = self._amplitudes()
         out = {"mode": self.settings.mode, "growth": growth, "breaks": breaks,
                "seasonal_amplitudes": amps, "day_types": self.day_types_,
                "regressors": {n: float(lv.coef(f"regressor:{n}")[0]) for n in self.reg_names_},

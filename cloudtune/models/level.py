@@ -19,6 +19,7 @@ from cloudtune.models.breaks import detect_breaks, hinge
 
 log = logging.getLogger(__name__)
 NS_PER_DAY = 86_400 * 10**9
+CURVATURE_MIN_SPAN_DAYS = 60  # from this span on, smooth yearly curvature is a nuisance in the break test
 
 
 def fourier(t_days: np.ndarray, period_days: float, order: int) -> np.ndarray:
@@ -82,6 +83,12 @@ class DailyLevel:
             if self.settings.auto_breaks and ok.sum() > 3 * self.settings.min_break_gap_days:
                 blocks = self._blocks(days[ok], regressors[ok] if regressors is not None else None)
                 base = np.column_stack([b for b in blocks.values()])
+                span = float(t[ok].max() - t[ok].min())
+                if not self.yearly and span >= CURVATURE_MIN_SPAN_DAYS:
+                    # Under a year the model has no yearly term, but over months a yearly cycle bends the level.
+                    # A first-harmonic yearly nuisance in the break test keeps that smooth bend from becoming
+                    # breaks: a break must be a kink, not curvature. (Detection only; the fit stays piecewise.)
+                    base = np.column_stack([base, fourier(days[ok].asi8 / NS_PER_DAY, 365.25, 1)])
                 detected = detect_breaks(t[ok], y[ok], base, fixed=fixed, max_breaks=self.settings.max_breaks,
                                          penalty=self.settings.break_penalty,
                                          min_gap=self.settings.min_break_gap_days)
