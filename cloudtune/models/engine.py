@@ -22,7 +22,7 @@ from cloudtune.models.base import ModelSpec
 from cloudtune.models.grain import DAY, WEEK
 from cloudtune.models.level import NS_PER_DAY, DailyLevel
 from cloudtune.models.settings import CloudTuneSettings
-from cloudtune.models.shape import WEEKDAY_INDEX, IntradayShape, smooth_circular
+from cloudtune.models.shape import WEEKDAY_INDEX, IntradayShape, nanmedian, smooth_circular
 
 log = logging.getLogger(__name__)
 
@@ -98,8 +98,8 @@ def _robust_day_sums(grid, prof, have, mult: bool, offset: float, k: float = 4.0
     lev[~full] = np.nan
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        med = np.nanmedian(lev, axis=1)
-        mad = 1.4826 * np.nanmedian(np.abs(lev - med[:, None]), axis=1)
+        med = nanmedian(lev, axis=1)
+        mad = 1.4826 * nanmedian(np.abs(lev - med[:, None]), axis=1)
     if mult:
         tol = np.maximum(k * mad, floor)
     else:
@@ -133,7 +133,7 @@ def _weekly_log_half_range(grid, target, days, level, smooth_hours: int = 6, min
             rows = x[(dow == d) & np.isfinite(target)]
             if len(rows) < min_weeks:
                 return None
-            m[d] = np.nanmedian(rows, axis=0)
+            m[d] = nanmedian(rows, axis=0)
     if not np.isfinite(m).all():
         return None
     week = m - m.mean(axis=0, keepdims=True)
@@ -142,6 +142,16 @@ def _weekly_log_half_range(grid, target, days, level, smooth_hours: int = 6, min
         week = week + np.append(c, -c.sum())[:, None]
     w = smooth_circular(week.ravel(), smooth_hours)
     return float((w.max() - w.min()) / 2)
+
+
+def _unique_sorted(v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """np.unique(v, return_inverse=True) without a sort when v is already sorted (the usual case)."""
+    if len(v) and (v[1:] >= v[:-1]).all():
+        new = np.empty(len(v), bool)
+        new[0] = True
+        new[1:] = v[1:] != v[:-1]
+        return v[new], np.cumsum(new) - 1
+    return np.unique(v, return_inverse=True)
 
 
 def _count_seen(ts, events) -> int:
@@ -313,8 +323,12 @@ class TwoResolutionCore:
 
     def _parts_no_events(self, ts, regs, events) -> dict[str, np.ndarray]:
         ts = pd.DatetimeIndex(ts)
-        dfloor = ts.floor("D") if self.step_ <= DAY else ts
-        udays, inv = np.unique(dfloor.asi8, return_inverse=True)
+        ns = ts.asi8
+        if self.step_ <= DAY:  # integer day arithmetic: the index is UTC, so a day is NS_PER_DAY nanoseconds
+            dfloor_ns = ns - ns % NS_PER_DAY
+        else:
+            dfloor_ns = ns
+        udays, inv = _unique_sorted(dfloor_ns)
         udays = pd.DatetimeIndex(udays, tz="UTC")
         daily_regs = None
         if self.reg_names_:
@@ -331,17 +345,12 @@ class TwoResolutionCore:
         lp["level_adjust"] = adj
         out: dict[str, np.ndarray] = {}
         if self.slots_ > 1:
-            slot = np.asarray((ts - dfloor) // self.step_, dtype=int)
-            reg_g = self._regular_group(udays)[inv]
-            all_g = self._groups(udays, events)[inv]
-            shape_reg = np.empty(len(ts))
-            shape_all = np.empty(len(ts))
-            for g in np.unique(reg_g):
-                sel = reg_g == g
-                shape_reg[sel] = self.shape_.profile(g)[slot[sel]]
-            for g in np.unique(all_g):
-                sel = all_g == g
-                shape_all[sel] = self.shape_.profile(g)[slot[sel]]
+            slot = (ns - dfloor_ns) // self.step_.value
+            reg_days = self._regular_group(udays)
+            all_days = self._groups(udays, events)
+            shape_reg = self.shape_.matrix(reg_days)[inv, slot]
+            shape_all = shape_reg if (all_days == reg_days).all() else self.shape_.matrix(all_days)[inv, slot]
+            all_g = all_days[inv] if self.settings.conditional else None
             daily = self._daily_profile()[slot]
         for name, v in lp.items():
             out[name] = np.exp(v[inv]) if self.mult_ else v[inv]

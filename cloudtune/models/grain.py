@@ -51,6 +51,9 @@ def infer_grain(ts: pd.Series | pd.DatetimeIndex) -> pd.Timedelta:
 
 
 def to_utc_index(ts) -> pd.DatetimeIndex:
+    dtype = getattr(ts, "dtype", None)
+    if isinstance(dtype, pd.DatetimeTZDtype) and str(dtype.tz) == "UTC":  # already UTC datetimes: no parsing
+        return pd.DatetimeIndex(ts)
     try:
         idx = pd.DatetimeIndex(pd.to_datetime(ts, utc=True))
     except (ValueError, TypeError) as exc:

@@ -14,6 +14,19 @@ import numpy as np
 WEEKDAY_INDEX = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
 
 
+def nanmedian(a: np.ndarray, axis: int = 0) -> np.ndarray:
+    """np.nanmedian along `axis` of a 2-D array, without the masked-array path numpy takes for small arrays
+    (several times faster here). NaN where a column (row) has no finite value."""
+    a = np.sort(a, axis=axis)  # NaNs sort last
+    n = np.isfinite(a).sum(axis=axis)
+    lo = np.maximum((n - 1) // 2, 0)
+    hi = np.maximum(n // 2, 0)
+    take = (lambda i: np.take_along_axis(a, i[None, :], axis=0)[0]) if axis == 0 else \
+        (lambda i: np.take_along_axis(a, i[:, None], axis=1)[:, 0])
+    out = (take(lo) + take(hi)) / 2
+    return np.where(n > 0, out, np.nan)
+
+
 def smooth_circular(profile: np.ndarray, width: int) -> np.ndarray:
     if width <= 1:
         return profile
@@ -72,8 +85,8 @@ class IntradayShape:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             if len(rows) >= 3:
-                med = np.nanmedian(rows, axis=0)
-                mad = 1.4826 * np.nanmedian(np.abs(rows - med), axis=0)
+                med = nanmedian(rows, axis=0)
+                mad = 1.4826 * nanmedian(np.abs(rows - med), axis=0)
                 rows = np.clip(rows, med - 3 * mad, med + 3 * mad)
             w = 0.5 ** ((age - age.min()) / self.halflife_days)
             w = np.where(np.isfinite(rows), w[:, None], 0.0)
