@@ -133,10 +133,14 @@ def main(argv=None) -> int:
             pred, s, p = measure(fn(train, h))
             rows.setdefault((source, name), []).append((s, p, mase(test.to_numpy(), pred[:h], scale)))
     lines += ["## Fit + 1-day forecast from 14 days of minutes (Twitter: 9 days -> the 10th)", "",
-              "| data | model | series | median s/series | peak MB | MASE (mean) |", "|---|---|---|---|---|---|"]
+              "| data | model | series | median s/series | Prophet s / this | peak MB | MASE (mean) |",
+              "|---|---|---|---|---|---|---|"]
     for (source, name), vals in sorted(rows.items()):
         v = np.array(vals)
-        lines.append(f"| {source} | {name} | {len(v)} | {np.median(v[:, 0]):.3f} | {v[:, 1].max():.0f} | "
+        med = np.median(v[:, 0])
+        prophet = rows.get((source, "prophet"))
+        ratio = f"{np.median(np.array(prophet)[:, 0]) / med:.0f}x" if prophet else "-"
+        lines.append(f"| {source} | {name} | {len(v)} | {med:.3f} | {ratio} | {v[:, 1].max():.0f} | "
                      f"{v[:, 2].mean():.3f} |")
     text = "\n".join(lines) + "\n"
     sys.stdout.write(text)
