@@ -56,9 +56,15 @@ def _parser() -> argparse.ArgumentParser:
                    help="file format (default: from the extension)")
     p.set_defaults(handler=_cmd_ingest)
 
+    p = sub.add_parser("forecast", parents=[common],
+                       help="the daily forecast run: outliers, fit, forecast, components, peaks -> Delta tables")
+    p.add_argument("--run-date", default=None, help="run date YYYY-MM-DD (default: today, UTC); a rerun replaces it")
+    p.set_defaults(handler=_cmd_forecast)
+
     p = sub.add_parser("run", parents=[common],
-                       help="the main pipeline on the embedded default: simulate (or --source) -> ingest -> tables")
+                       help="the main pipeline on the embedded default: sample (or --source) -> ingest -> forecast")
     p.add_argument("--source", default=None, help="actuals file to ingest instead of the sample fleet")
+    p.add_argument("--run-date", default=None, help="run date YYYY-MM-DD (default: today, UTC)")
     p.add_argument("--days", type=int, default=None, help="days of sample history (default: config)")
     p.set_defaults(handler=_cmd_run)
     return parser
@@ -127,13 +133,39 @@ def _cmd_run(args, config: PipelineConfig) -> int:
     spark = _spark(args, config)
     create_tables(spark, config.database)
     print(ingest_file(spark, config, source).text())
+    print(_forecast(spark, config, args.run_date))
     props = _write_sql_properties(args, config)
     print(f"\nDelta tables: {warehouse / (config.database + '.db')}  (database '{config.database}')")
     print("Query them with Spark SQL, for example:")
     print(f"  PATH=\"$PWD/.venv/bin:$PATH\" spark-sql --properties-file {props} -e "
           f"\"select service, region, count(*) as minutes, round(avg(value)) as mean "
           f"from {config.database}.actuals group by 1, 2 order by 1, 2\"")
+    print(f"  ... or: select service, region, event, day, peak_p90, peak_ts, peak_to_mean "
+          f"from {config.database}.event_peaks order by peak_p90 desc limit 10")
     return 0
+
+
+def _cmd_forecast(args, config: PipelineConfig) -> int:
+    from cloudtune.spark.tables import create_tables
+
+    spark = _spark(args, config)
+    create_tables(spark, config.database)
+    print(_forecast(spark, config, args.run_date))
+    return 0
+
+
+def _forecast(spark, config: PipelineConfig, run_date: str | None) -> str:
+    from datetime import date
+
+    from cloudtune.spark.forecast_job import run_forecast
+
+    try:
+        day = date.fromisoformat(run_date) if run_date else None
+    except ValueError:
+        raise CloudTuneError(f"--run-date must be YYYY-MM-DD, got {run_date!r}") from None
+    r = run_forecast(spark, config, day)
+    return (f"forecast run {r['run_id']} ({r['run_date']}): {r['series']} series "
+            f"({r['series_fallback']} fallback, {r['series_failed']} failed), {r['forecast_rows']} forecast rows")
 
 
 def _write_sql_properties(args, config: PipelineConfig) -> Path:

@@ -44,12 +44,32 @@ class SimulateSettings:
 
 
 @dataclass(frozen=True)
+class ForecastSettings:
+    """What the daily forecast run produces for each series."""
+    horizon: str = "90d"
+    grain: str = "1min"
+    history_days: int = 120  # history read per series; older actuals stay in the table
+    components_grain: str = "1h"  # components are written as means over this grain
+    components_horizon: str = "14d"
+    peak_paths: int = 500  # sample paths per event occurrence for peak quantiles
+
+    def __post_init__(self):
+        for name in ("horizon", "components_horizon", "components_grain"):
+            parse_duration(getattr(self, name), f"forecast.{name}")
+        if self.grain not in GRAINS:
+            raise ValueError(f"grain must be one of {', '.join(GRAINS)}, got {self.grain!r}")
+        if self.history_days < 1 or self.peak_paths < 10:
+            raise ValueError("history_days must be >= 1 and peak_paths >= 10")
+
+
+@dataclass(frozen=True)
 class PipelineConfig:
     database: str = "cloudtune"
     events_dir: str = "conf/events"  # relative paths resolve against the config file's folder's parent
     spark: SparkSettings = field(default_factory=SparkSettings)
     ingest: IngestSettings = field(default_factory=IngestSettings)
     simulate: SimulateSettings = field(default_factory=SimulateSettings)
+    forecast: ForecastSettings = field(default_factory=ForecastSettings)
     model: ModelSettings = field(default_factory=ModelSettings)
     outliers: OutlierSettings = field(default_factory=OutlierSettings)
     source: str = field(default="<defaults>", compare=False, repr=False)

@@ -39,7 +39,7 @@ def parse_grain(grain) -> pd.Timedelta:
 
 def infer_grain(ts: pd.Series | pd.DatetimeIndex) -> pd.Timedelta:
     """The most common positive spacing, rounded to a supported grain (the largest grain that divides it)."""
-    idx = pd.DatetimeIndex(ts).sort_values().unique()
+    idx = pd.DatetimeIndex(ts).as_unit("ns").sort_values().unique()  # asi8 below counts nanoseconds
     if len(idx) < 2:
         raise InputError("cannot infer the grain from fewer than 2 distinct timestamps; pass grain=")
     diffs = pd.Series(np.diff(idx.asi8)).value_counts()
@@ -53,7 +53,7 @@ def infer_grain(ts: pd.Series | pd.DatetimeIndex) -> pd.Timedelta:
 def to_utc_index(ts) -> pd.DatetimeIndex:
     dtype = getattr(ts, "dtype", None)
     if isinstance(dtype, pd.DatetimeTZDtype) and str(dtype.tz) == "UTC":  # already UTC datetimes: no parsing
-        return pd.DatetimeIndex(ts)
+        return pd.DatetimeIndex(ts).as_unit("ns")
     try:
         idx = pd.DatetimeIndex(pd.to_datetime(ts, utc=True))
     except (ValueError, TypeError) as exc:

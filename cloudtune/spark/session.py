@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from pathlib import Path
 
 from pyspark import SparkConf
@@ -33,6 +34,11 @@ def session_settings(config: PipelineConfig, warehouse: str | Path) -> dict[str,
         "spark.hadoop.javax.jdo.option.ConnectionURL": f"jdbc:derby:;databaseName={wh / 'metastore_db'};create=true",
         "spark.driver.extraJavaOptions": f"-Dderby.system.home={wh} -Dlog4j2.configurationFile={_LOG4J}",
         "spark.ui.showConsoleProgress": "false",
+        # Python workers run the interpreter that has CloudTune installed, one BLAS thread each (Spark uses the cores).
+        "spark.pyspark.python": sys.executable,
+        "spark.executorEnv.OMP_NUM_THREADS": "1",
+        "spark.executorEnv.OPENBLAS_NUM_THREADS": "1",
+        "spark.executorEnv.MKL_NUM_THREADS": "1",
         "spark.sql.adaptive.enabled": "true",
         "spark.databricks.delta.schema.autoMerge.enabled": "false",
         # pandas writes nanosecond Parquet timestamps, which Spark otherwise refuses; ingest converts them.
@@ -51,6 +57,7 @@ def get_spark(config: PipelineConfig, warehouse: str | Path = "warehouse") -> Sp
         settings["spark.jars"] = ",".join(delta_jars())
     if not submitted:
         _launch_args(settings)
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     builder = SparkSession.builder
     for key, value in settings.items():
         builder = builder.config(key, value)

@@ -39,8 +39,19 @@ def create_tables(spark: SparkSession, database: str, tables: dict[str, Table] |
         if table.partition_by:
             builder = builder.partitionedBy(*table.partition_by)
         builder.execute()
+        _add_new_columns(spark, name, table)
         names.append(name)
     return names
+
+
+def _add_new_columns(spark: SparkSession, name: str, table: Table) -> None:
+    """A definition that gained columns extends the existing table (new columns are nullable; nothing is lost)."""
+    have = set(spark.table(name).columns)
+    new = [c for c in table.columns if c.name not in have]
+    if new:
+        cols = ", ".join(f"`{c.name}` {c.type} COMMENT '{c.doc.replace(chr(39), chr(92) + chr(39))}'" for c in new)
+        spark.sql(f"ALTER TABLE {name} ADD COLUMNS ({cols})")
+        log.info("%s: added columns %s", name, [c.name for c in new])
 
 
 def conform(df: DataFrame, table: Table) -> DataFrame:
@@ -55,5 +66,10 @@ def conform(df: DataFrame, table: Table) -> DataFrame:
 def replace_partition(spark: SparkSession, df: DataFrame, database: str, table: Table, where: dict) -> None:
     """Idempotent write: replace the rows matching `where` (e.g. the run_date) with `df`."""
     condition = " AND ".join(f"{k} = '{v}'" for k, v in where.items())
+    # Write by path: the table is registered already, and the metastore needs no schema update.
     (conform(df, table).write.format("delta").mode("overwrite").option("replaceWhere", condition)
-     .saveAsTable(qualified(database, table)))
+     .save(location(spark, database, table)))
+
+
+def location(spark: SparkSession, database: str, table: Table) -> str:
+    return spark.sql(f"DESCRIBE DETAIL {qualified(database, table)}").first()["location"]

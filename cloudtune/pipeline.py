@@ -1,0 +1,75 @@
+"""One series through a forecast run: flag outliers, fit (with fallback), forecast, explain, size the peaks.
+
+Pure pandas. The Spark job maps `run_series` over groups; a notebook can call it on one series and get the
+same numbers (a test checks the two agree).
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from cloudtune.config.pipeline import ForecastSettings
+from cloudtune.errors import CloudTuneError
+from cloudtune.models.selection import fit_with_fallback
+from cloudtune.models.settings import ModelSettings
+from cloudtune.outliers.settings import OutlierSettings
+
+log = logging.getLogger(__name__)
+KEYS = ["service", "region", "metric"]
+TABLE_QUANTILES = (0.5, 0.9, 0.99)  # the p50/p90/p99 columns of the forecasts table
+
+
+@dataclass
+class SeriesResult:
+    forecast: pd.DataFrame
+    components: pd.DataFrame
+    flags: pd.DataFrame
+    peaks: pd.DataFrame
+    report: dict
+    summary: dict = field(default_factory=dict)
+
+
+def run_series(rows: pd.DataFrame, key: tuple, run: ForecastSettings, model: ModelSettings,
+               outliers: OutlierSettings, events: pd.DataFrame | None) -> SeriesResult:
+    """rows: one series' actuals (ts, value). events: the calendar already limited to the series' region."""
+    from cloudtune.outliers import detect_outliers
+    from cloudtune.peaks import forecast_peaks
+
+    kd = dict(zip(KEYS, key))
+    history = rows[["ts", "value"]].sort_values("ts")
+    empty = SeriesResult(pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), {})
+    try:
+        flags = pd.DataFrame()
+        if outliers.enabled:
+            flags = detect_outliers(history.assign(**kd), events=events, config=outliers)
+        fitted, report = fit_with_fallback(history, key, model, events, None, flags if len(flags) else None)
+        if fitted is None:
+            empty.report, empty.flags = report, flags
+            return empty
+        own_events = events if report["model"] == "cloudtune" else None
+        fc = fitted.forecast(run.horizon, run.grain, TABLE_QUANTILES, events=own_events)
+        comps = _components(fitted, run, own_events)
+        peaks = pd.DataFrame()
+        if own_events is not None and len(own_events):
+            peaks = forecast_peaks(fitted, own_events, TABLE_QUANTILES, n_paths=run.peak_paths, seed=0, key=key)
+        return SeriesResult(fc, comps, flags, peaks, report, fitted.summary().to_dict())
+    except CloudTuneError as exc:  # bad data for this series: recorded, never a silent gap
+        empty.report = dict(model="none", status="failed", reason=f"{type(exc).__name__}: {exc}")
+        return empty
+
+
+def _components(fitted, run: ForecastSettings, events) -> pd.DataFrame:
+    """Components at a coarser grain than the forecast, so the table explains without repeating every minute."""
+    try:
+        comps = fitted.components(run.components_horizon, events=events)
+    except (AttributeError, CloudTuneError, NotImplementedError) as exc:
+        log.debug("no components for %s: %s", fitted.key, exc)
+        return pd.DataFrame()
+    combine = comps.attrs.get("combine", "multiply")
+    comps = comps.drop(columns=["mean"]).resample(pd.Timedelta(run.components_grain)).mean()
+    long = comps.reset_index().melt(id_vars="ts", var_name="component", value_name="value")
+    long["combine"] = "multiply" if combine in ("multiplicative", "multiply") else "add"
+    long["grain"] = run.components_grain
+    return long
