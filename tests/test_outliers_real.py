@@ -84,3 +84,15 @@ def test_twitter_spikes_are_flagged_and_few(twitter):
     peak_hour = twitter.assign(h=twitter["ts"].dt.hour).groupby("h")["value"].median().idxmax()
     at_peak = twitter["ts"].dt.hour == peak_hour
     assert mask[at_peak].mean() < 0.05
+
+
+def test_twitter_flags_left_out_of_the_fit_lower_backtest_mase(twitter):
+    """Rolling origins (>= 5 days of history, 1-day horizon); flags from the training part only, passed as
+    `outliers=` to cloudtune.forecast.forecast. Same run as tests/benchmarks/outliers_twitter.py."""
+    from tests.benchmarks import outliers_twitter
+
+    res = outliers_twitter.run(twitter)
+    print("\n" + res.round(3).to_string())
+    assert len(res) >= 4
+    assert (res["flags"] > 0).all()  # every origin's history has flagged spikes to leave out
+    assert res["mase_with_flags"].mean() < res["mase_without"].mean()
