@@ -266,17 +266,48 @@ class FittedForecast:
         else:
             ts = self.future_index(ts_or_horizon)[0]
         point = np.maximum(self.predict_native(ts, regressors, events), 0.0)
-        e = self.errors_.sample_errors(ts, n_paths, seed)
+        e = self.errors_.sample_errors(ts, n_paths, seed, point)
         c = self.errors_.offset
         return np.maximum((point[None, :] + c) * np.exp(e) - c, 0.0)
 
-    def summary(self) -> Summary:
+    def summary(self, peaks: pd.DataFrame | None = None) -> Summary:
+        """What drives the forecast. With events, `upcoming_event_peaks` lists the occurrences after the history
+        (within a year) with their peak P50/P90 and time: from `peaks` when given (a `forecast_peaks` result
+        with peak_p50 and peak_p90, to avoid drawing the paths twice), else drawn here (200 paths)."""
         d = {"model": self.model, "series": self.key, "grain": grain_name(self.step_),
              "history": f"{self.history_.index[0]} .. {self.end_} ({int(self.history_.notna().sum())} points, "
                         f"{int(self.history_.isna().sum())} missing)",
              "outliers_excluded": dict(self.masked_), "calibration": self.errors_.source}
         d.update(self.core_.describe())
+        if self.events_ is not None and len(self.events_):
+            d["upcoming_event_peaks"] = self._upcoming_peaks(peaks=peaks)
         return Summary(d)
+
+    def _upcoming_peaks(self, within=pd.Timedelta("365d"), n_paths: int = 200, peaks=None) -> list[dict]:
+        """Forecast peaks (P50/P90 of the window's peak minute, its expected time, peak-to-mean) of the event
+        occurrences that start after the history and within `within`, from `cloudtune.peaks.forecast_peaks`.
+        A failure there is reported in the list, never raised: the summary must not depend on it."""
+        ev = self.events_
+        try:
+            start = pd.to_datetime(ev["start"], utc=True)
+            upcoming = ev[(start >= self.end_) & (start < self.end_ + within)]
+            upcoming = upcoming[pd.to_datetime(upcoming["start"], utc=True) < self.end_ + self.spec.max_horizon()]
+            if upcoming.empty:
+                return []
+            if peaks is None:
+                from cloudtune.peaks import forecast_peaks  # lazy: peaks imports the events package
+                parts = str(self.key).split("/")
+                key = tuple(parts) if len(parts) == 3 else ("", "", str(self.key))
+                peaks = forecast_peaks(self, upcoming, quantiles=(0.5, 0.9), n_paths=n_paths, seed=0, key=key)
+            whole = peaks[peaks["day"].isna()]
+            starts = pd.to_datetime(upcoming["start"], utc=True)
+            whole = whole[pd.to_datetime(whole["event_start"], utc=True).isin(starts)]
+            return [dict(event=r.event, start=str(r.event_start), peak_p50=float(r.peak_p50),
+                         peak_p90=float(r.peak_p90), peak_ts=str(r.peak_ts), peak_to_mean=float(r.peak_to_mean))
+                    for r in whole.itertuples()]
+        except Exception as exc:  # noqa: BLE001 - a partner module's failure must not break the summary
+            log.warning("%s: upcoming event peaks failed: %s", self.key, exc)
+            return [dict(error=f"{type(exc).__name__}: {exc}")]
 
 
 def quantile_column(q: float) -> str:

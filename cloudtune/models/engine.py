@@ -386,9 +386,12 @@ class TwoResolutionCore:
         out = self._parts_no_events(ts, regs, events)
         if events is not None and len(events):
             effects = self.effects_
-            if effects is None:  # fitted without events: only prior lifts can apply
-                effects = FlatEventEffects()
-                effects.lifts_ = {}
+            if effects is None:  # fitted without events: unfitted effects apply priors (or 1.0 without one)
+                if EventEffects is not None:
+                    effects = EventEffects()
+                else:  # pragma: no cover - only without the events package
+                    effects = FlatEventEffects()
+                    effects.lifts_ = {}
             mult = effects.multipliers(pd.DatetimeIndex(ts), events)
             base = None
             running = np.ones(len(ts))

@@ -14,6 +14,8 @@ and realistic, autocorrelated minute noise.
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
@@ -21,6 +23,24 @@ from cloudtune.models.grain import DAY, WEEK
 
 BUCKET_EDGES_DAYS = np.array([0, 1, 2, 4, 7, 14, 28, 56, 112, 224, 448, 1e9])
 MIN_ERRORS = 10
+PATH_OUTLIER_SDS = 6.0  # sample paths leave out errors further than this many robust SDs from their origin's median
+
+
+def _drop_outlying(e: np.ndarray, k: float) -> np.ndarray:
+    """A copy of one origin's step errors with those further than `k` robust SDs (1.4826 MAD) from its
+    median set to NaN: short incidents (robot spikes, outages) that the fit would leave out had they been
+    flagged. Their rate is not the rate of a window's peak: the same spike, resampled as an hour block into
+    many paths, makes the P90 of a peak several times the load (see `sample_errors`)."""
+    ok = np.isfinite(e)
+    if ok.sum() < 20:
+        return e
+    med = np.median(e[ok])
+    mad = 1.4826 * np.median(np.abs(e[ok] - med))
+    if not mad > 0:
+        return e
+    out = e.copy()
+    out[ok & (np.abs(e - med) > k * mad)] = np.nan
+    return out
 
 
 def bucket_labels(ts: pd.DatetimeIndex, grain: pd.Timedelta) -> pd.DatetimeIndex:
@@ -48,9 +68,11 @@ def backtest_pairs(fit_predict, y: pd.Series, step: pd.Timedelta, n_origins: int
         return []
     H = min(horizon, avail)
     spacing = max(step, H / n_origins)
+    if step < DAY:  # origins at UTC midnights, whole days apart: offsets from an origin are clock times of day
+        spacing = max(DAY, spacing.round("D"))
     pairs = []
     for k in range(1, n_origins + 1):
-        origin = (end - k * spacing).floor(step) if step < DAY else end - k * spacing
+        origin = (end - k * spacing).floor("D") if step < DAY else end - k * spacing
         if origin - y.index[0] < min_train:
             break
         train = y[y.index < origin]
@@ -143,27 +165,39 @@ class ErrorModel:
         return np.maximum(vals, 0.0)
 
     # -- sample paths -----------------------------------------------------------------------------------------
-    def sample_errors(self, ts: pd.DatetimeIndex, n_paths: int, seed: int | None) -> np.ndarray:
-        """(n_paths, len(ts)) log errors at the native step, correlated within days (see module doc)."""
+    def sample_errors(self, ts: pd.DatetimeIndex, n_paths: int, seed: int | None,
+                      point: np.ndarray | None = None) -> np.ndarray:
+        """(n_paths, len(ts)) log errors at the native step, correlated within days (see module doc).
+
+        With `point` (the forecast at ts), the within-day noise drawn from a calibration step is rescaled to the
+        target step's volume with the noise model of `noise_variance` (count noise shrinks, relative to the load,
+        where the load is higher: an event's peak minutes are less noisy, relative to their level, than the
+        night-time minutes their errors may be drawn from)."""
         rng = np.random.default_rng(seed)
         n = len(ts)
         if not self.pairs:
             return np.zeros((n_paths, n))
         per_day = max(1, int(DAY // self.step)) if self.step < DAY else 1
         block = max(1, per_day // 24)
-        mats = []  # per origin: errors by step offset from the origin (NaN where missing)
+        mats, preds = [], []  # per origin: errors (and forecasts) by step offset from the origin (NaN where missing)
         for origin, pts, actual, pred in self.pairs:
             k = np.asarray((pts - origin) // self.step, dtype=int)
             m = np.full(k.max() + 1, np.nan)
             m[k] = np.log(np.maximum(actual, 0) + self.offset) - np.log(np.maximum(pred, 0) + self.offset)
-            mats.append(m)
+            mats.append(_drop_outlying(m, PATH_OUTLIER_SDS))
+            f = np.full(k.max() + 1, np.nan)
+            f[k] = np.maximum(pred, 0)
+            preds.append(f)
+        var = self.noise_variance(mats, preds, per_day) if point is not None else None
         k_t = np.asarray((ts - self.end) // self.step, dtype=int)
         k_t = np.maximum(k_t, 0)
         day_t = k_t // per_day
         out = np.zeros((n_paths, n))
         for d in np.unique(day_t):
             cols = np.nonzero(day_t == d)[0]
-            cover = [m for m in mats if len(m) >= (d + 1) * per_day] or [max(mats, key=len)]
+            cover_i = [i for i, m in enumerate(mats) if len(m) >= (d + 1) * per_day] or \
+                [max(range(len(mats)), key=lambda i: len(mats[i]))]
+            cover = [mats[i] for i in cover_i]
             scale = 1.0
             longest = max(len(m) for m in cover)
             avail_days = max(1, longest // per_day)
@@ -171,17 +205,60 @@ class ErrorModel:
             if d > src_day:
                 scale = np.sqrt((d + 0.5) / (src_day + 0.5))
             within = k_t[cols] - d * per_day + src_day * per_day
+            tgt_var = var(np.maximum(point[cols], 0)) if var is not None else None
             for p in range(n_paths):
                 lvl_src = cover[rng.integers(len(cover))]
                 seg = lvl_src[src_day * per_day:(src_day + 1) * per_day]
                 level = np.nanmean(seg) if np.isfinite(seg).any() else 0.0
                 noise = np.zeros(len(cols))
                 for start in range(0, len(cols), block):
-                    m = cover[rng.integers(len(cover))]
+                    j = rng.integers(len(cover))
+                    m = cover[j]
                     day_seg = m[src_day * per_day:(src_day + 1) * per_day]
                     mu = np.nanmean(day_seg) if np.isfinite(day_seg).any() else 0.0
                     idx = np.minimum(within[start:start + block], len(m) - 1)
                     vals = m[idx] - mu
+                    if tgt_var is not None:
+                        src_var = var(preds[cover_i[j]][idx])
+                        vals = vals * np.sqrt(tgt_var[start:start + block] / src_var)
                     noise[start:start + block] = np.where(np.isfinite(vals), vals, 0.0)
                 out[p, cols] = (level + noise) * scale * self.inflate
         return out
+
+    def noise_variance(self, mats: list[np.ndarray], preds: list[np.ndarray], per_day: int):
+        """var(noise | forecast f) = a + b / (f + offset), fitted by least squares (a, b >= 0) on the squared
+        within-day errors (each origin-day's mean error removed) of the calibration pairs: b is count (Poisson)
+        noise, a the multiplicative rest. Returns a function of f (NaN f -> the pooled variance), or None
+        when there is too little to fit or the fit is degenerate."""
+        e2, x = [], []
+        for m, f in zip(mats, preds):
+            nd = len(m) // per_day
+            if nd == 0:
+                continue
+            mm = m[:nd * per_day].reshape(nd, per_day)
+            with np.errstate(invalid="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                dev = mm - np.nanmean(mm, axis=1, keepdims=True)
+            e2.append(dev.ravel() ** 2)
+            x.append(1.0 / (f[:nd * per_day] + self.offset))
+        if not e2:
+            return None
+        e2, x = np.concatenate(e2), np.concatenate(x)
+        ok = np.isfinite(e2) & np.isfinite(x)
+        if ok.sum() < 100 or np.ptp(x[ok]) <= 0:
+            return None
+        e2, x = e2[ok], x[ok]
+        A = np.column_stack([np.ones_like(x), x])
+        a, b = np.linalg.lstsq(A, e2, rcond=None)[0]
+        if b < 0:
+            a, b = float(e2.mean()), 0.0
+        elif a < 0:
+            a, b = 0.0, float((x @ e2) / (x @ x))
+        pooled = float(e2.mean())
+        if not (a + b * x.min()) > 0 or not pooled > 0:
+            return None
+
+        def var(f):
+            v = a + b / (np.asarray(f, dtype=float) + self.offset)
+            return np.where(np.isfinite(v) & (v > 0), v, pooled)
+        return var

@@ -4,6 +4,7 @@ import pandas as pd
 import pytest
 
 from cloudtune.errors import InputError, ModelError
+from cloudtune.events import normalize_events
 from cloudtune.models.engine import CloudTuneModel
 from cloudtune.models.settings import CloudTuneSettings, ConditionalShape
 from model_synth import synth
@@ -186,3 +187,56 @@ def test_calibrated_coverage_out_of_sample():
     cov99 = (test.to_numpy() <= fc["p99"].to_numpy()).mean()
     assert 0.85 <= cov90 <= 0.95
     assert cov99 >= 0.97
+
+
+def _sale_calendar(starts, prior_lift=None):
+    starts = pd.to_datetime(starts, utc=True)
+    ev = pd.DataFrame(dict(name="sale", region="us", start=starts, end=starts + pd.Timedelta("12h")))
+    if prior_lift is not None:
+        ev["prior_lift"] = prior_lift
+    return normalize_events(ev)
+
+
+def test_summary_lists_upcoming_event_peaks():
+    y = synth(days=28, slope_change=0)
+    ev = _sale_calendar(["2025-01-20 08:00", "2025-02-04 08:00", "2026-06-01 08:00"])
+    y[(y.index >= ev.start[0]) & (y.index < ev.end[0])] *= 2
+    fit = CloudTuneModel().fit(y, events=ev, key="svc/us/requests")
+    peaks = fit.summary()["upcoming_event_peaks"]
+    assert len(peaks) == 1, peaks  # after the history (ends 2025-02-03) and within a year: only 2025-02-04
+    p = peaks[0]
+    assert p["event"] == "sale" and p["start"].startswith("2025-02-04 08:00")
+    window = fit.forecast("2d")
+    window = window[(window.ts >= ev.start[1]) & (window.ts < ev.end[1])]
+    assert window["mean"].max() < p["peak_p50"] <= p["peak_p90"]
+    assert ev.start[1] <= pd.Timestamp(p["peak_ts"]) < ev.end[1]
+    assert "upcoming_event_peaks" in str(fit.summary())
+
+
+def test_summary_peaks_failure_is_reported_not_raised(fitted, monkeypatch):
+    import cloudtune.peaks as peaks_module
+
+    def broken(*a, **k):
+        raise RuntimeError("boom")
+    monkeypatch.setattr(peaks_module, "forecast_peaks", broken)
+    y = synth(days=21, slope_change=0)
+    fit = CloudTuneModel().fit(y, events=_sale_calendar(["2025-01-10 08:00", "2025-01-28 08:00"]))
+    assert fit.summary()["upcoming_event_peaks"] == [dict(error="RuntimeError: boom")]
+
+
+def test_events_unseen_in_fit_use_their_prior(fitted):
+    ev = _sale_calendar([fitted.end_ + pd.Timedelta("1d")], prior_lift=1.5)
+    comp = fitted.components("3d", events=ev)
+    inside = (comp.index >= ev.start[0]) & (comp.index < ev.end[0])
+    assert comp.loc[inside, "event:sale"].mean() == pytest.approx(1.5, rel=0.05)
+    assert (comp.loc[comp.index < ev.start[0] - pd.Timedelta("1d"), "event:sale"] == 1.0).all()
+
+
+def test_sample_paths_leave_out_isolated_spikes():
+    y = synth(days=28, slope_change=0, noise=0.05)
+    spikes = y.index[(y.index.day % 2 == 0) & (y.index.hour == 3) & (y.index.minute < 3)]
+    y[spikes] *= 8  # robot spikes at 03:00 every other day, never in the test window's truth
+    fit = CloudTuneModel().fit(y)
+    paths = fit.sample_paths("1d", n_paths=200, seed=0)
+    ratio = paths.max(axis=1) / fit.forecast("1d")["mean"].max()
+    assert np.quantile(ratio, 0.9) < 1.5
