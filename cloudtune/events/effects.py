@@ -12,8 +12,23 @@ mu + kappa * mu^2 (counts at low volume, a constant coefficient of variation at 
 iteratively reweighted least squares with Huber weights so one odd occurrence does not move the curve.
 It estimates the mean multiplier without the log bias (E[log] < log E), which matters for low counts.
 
-An event never seen in the history uses its prior lift and shape (priors.py); one with neither has no
-effect, and the summary says which applies.
+Before an occurrence teaches anything, its baseline is checked on the ordinary days around it (no event
+window on them, at least half their points present, within `reference_days` of the occurrence): the daily
+log ratio log(sum actual / sum baseline) says how far the engine's baseline sits from the data there. An
+occurrence with too few such days, or whose baseline is off by more than `max_baseline_error` (a sensor
+outage, the start of a history where the level has not settled), is unusable: it is left out of the fit and
+the summary says why. A usable occurrence's baseline is recalibrated by the median of those ratios, so the
+multiplier is measured against what the data did on the days around it.
+
+A lift seen once on a noisy series is mostly noise. Each event's log-multiplier curve is shrunk toward 0 by
+the credibility weight Z = n / (n + s^2 / tau^2) (Buhlmann credibility; the James-Stein / empirical-Bayes
+posterior mean under a normal prior): n usable occurrences, s the robust spread of the daily log ratios around
+them (how wrong a single occurrence's level can be), tau the prior spread of event lifts (`lift_prior_sd`).
+On clean minute data s is a few percent and Z is about 1; on a day-level series with a wandering baseline a
+single occurrence counts for much less. The summary reports Z.
+
+An event never seen in the history (or seen only in unusable occurrences) uses its prior lift and shape
+(priors.py); one with neither has no effect, and the summary says which applies.
 """
 from __future__ import annotations
 
@@ -47,6 +62,12 @@ class EffectSettings:
     min_core_seen: float = 0.5  # share of one occurrence that must be in the history to learn from it
     max_log_multiplier: float = 5.0  # clamp against a baseline near zero
     smooth_scale_minutes: float = 1440.0  # events longer than this get a stiffer curve, by (duration / this)^2
+    reference_days: int = 21  # ordinary days this close to an occurrence judge its baseline
+    min_reference_days: int = 5  # fewer ordinary days with data around it (or all there are, if fewer): unusable
+    min_reference_share: float = 0.25  # ... or under this share of the ordinary days there (an outage): unusable
+    min_day_coverage: float = 0.5  # share of a day's points that must be present for it to judge
+    max_baseline_error: float = 3.0  # baseline off by more than this factor around it: unusable
+    lift_prior_sd: float = 0.7  # tau, prior spread of event log lifts (x2 at one sd), for the credibility weight
 
 
 @dataclass
@@ -64,6 +85,9 @@ class EventCurve:
     occurrences_learned: int = 0
     occurrences_partial: int = 0
     reference_minutes: float = float("nan")
+    unusable: tuple = ()  # (start, reason) of occurrences left out because their baseline was not trustworthy
+    credibility: float = 1.0  # Z: the share of the learned log curve kept (1 = no shrinkage)
+    baseline_noise: float = 0.0  # s: robust sd of the daily log ratio actual / baseline around the occurrences
 
     def log_mult(self, z: np.ndarray) -> np.ndarray:
         out = np.zeros(z.shape)
@@ -101,27 +125,51 @@ class EventEffects:
         self.curves_: dict[str, EventCurve] = {}
         learn: dict[str, list] = {}
         blocked = np.zeros(len(ts), bool)  # windows of events we cannot learn: keep them out of the fit
+        ref = _ReferenceDays(t, actual, baseline, valid, events, self.step_, self.settings)
+        log_cal = np.zeros(len(ts))  # local recalibration of the baseline, mean over the occurrences covering a point
+        n_cal = np.zeros(len(ts))
         for name, occ in events.groupby("name", sort=False):
-            seen, partial, durations = 0, 0, []
-            for row in occ.itertuples(index=False):
+            seen, partial, durations, unusable, spreads, good = 0, 0, [], [], [], []
+            for k, row in enumerate(occ.itertuples(index=False)):
                 start, end, ramp, decay = occurrence_minutes(row)
                 core = window_slice(t, start, end, 0.0, 0.0)
                 frac = valid[core].sum() * (self.step_.value / NS_PER_MIN) / (end - start)
-                if frac >= self.settings.min_core_seen:
-                    seen += 1
-                    durations.append(end - start)
-                elif frac > 0:
-                    partial += 1
+                if frac < self.settings.min_core_seen:
+                    partial += frac > 0
+                    continue
+                cal, spread, reason = ref.judge(start, end)
+                full = window_slice(t, start, end, ramp, decay)
+                if reason:
+                    unusable.append((row.start, reason))
+                    blocked[full] = True
+                    continue
+                seen += 1
+                durations.append(end - start)
+                spreads.append(spread)
+                good.append(k)
+                log_cal[full] += np.log(cal)
+                n_cal[full] += 1
             if seen:
-                learn[name] = [occ, durations, partial]
+                s2 = float(np.mean(np.square(spreads)))
+                z = seen / (seen + s2 / self.settings.lift_prior_sd ** 2)
+                learn[name] = [occ.iloc[good], durations, partial]
                 self.curves_[name] = EventCurve(name, "learned", occurrences_learned=seen, occurrences_partial=partial,
-                                                reference_minutes=float(np.median(durations)))
+                                                reference_minutes=float(np.median(durations)),
+                                                unusable=tuple(unusable), credibility=z,
+                                                baseline_noise=float(np.sqrt(s2)))
             else:
                 self.curves_[name] = _fallback_curve(name, occ)
+                self.curves_[name].unusable = tuple(unusable)
                 for row in occ.itertuples(index=False):
                     blocked[window_slice(t, *occurrence_minutes(row))] = True
+            for when, why in unusable:
+                log.info("event %s at %s: occurrence not used, %s", name, when, why)
         if learn:
-            self._fit_joint(t, actual, baseline, valid & ~blocked, learn)
+            calibrated = baseline * np.exp(np.divide(log_cal, n_cal, out=np.zeros(len(ts)), where=n_cal > 0))
+            self._fit_joint(t, actual, calibrated, valid & ~blocked, learn)
+            for name in learn:
+                c = self.curves_[name]
+                c.theta = c.theta * c.credibility
         for c in self.curves_.values():
             log.debug("event %s: %s from %d occurrence(s)", c.name, c.source, c.occurrences_learned)
         return self
@@ -239,6 +287,54 @@ class EventEffects:
 
 
 # -- helpers ------------------------------------------------------------------------------------------------------
+class _ReferenceDays:
+    """Ordinary UTC days (no event window touches them, enough points present) and their log ratio
+    log(sum actual / sum baseline): how far the engine's baseline sits from the data on that day."""
+
+    def __init__(self, t, actual, baseline, valid, events: pd.DataFrame, step: pd.Timedelta, s: EffectSettings):
+        self.s = s
+        day = np.floor(t / 1440.0).astype(np.int64)
+        in_event = np.zeros(len(t), bool)
+        for row in events.itertuples(index=False):
+            in_event[window_slice(t, *occurrence_minutes(row))] = True
+        ev_days = np.unique(day[in_event])
+        for row in events.itertuples(index=False):  # days an event covers even where the series has no points
+            start, end, ramp, decay = occurrence_minutes(row)
+            ev_days = np.union1d(ev_days, np.arange(np.floor((start - ramp) / 1440), np.ceil((end + decay) / 1440)))
+        ok = valid & (baseline > 0)
+        days, inv = np.unique(day, return_inverse=True)
+        count = np.bincount(inv, weights=ok, minlength=len(days))
+        a = np.bincount(inv, weights=np.where(ok, actual, 0.0), minlength=len(days))
+        b = np.bincount(inv, weights=np.where(ok, baseline, 0.0), minlength=len(days))
+        per_day = 1440.0 / (step.value / NS_PER_MIN)
+        keep = (count >= s.min_day_coverage * per_day) & (a > 0) & (b > 0) & ~np.isin(days, ev_days)
+        self.span = (float(days[0]), float(days[-1])) if len(days) else (0.0, -1.0)
+        self.ev_days = ev_days.astype(float)
+        self.days = days[keep].astype(float)
+        self.logr = np.log(a[keep] / b[keep])
+        med = np.median(self.logr) if self.logr.size else 0.0
+        self.spread = 1.4826 * float(np.median(np.abs(self.logr - med))) if self.logr.size >= 3 else 0.0
+
+    def judge(self, start: float, end: float) -> tuple[float, float, str]:
+        """(calibration factor, robust sd of the daily log ratios, reason it is unusable or '')."""
+        s = self.s
+        lo = max(np.floor(start / 1440.0) - s.reference_days, self.span[0])
+        hi = min(np.floor(end / 1440.0) + s.reference_days, self.span[1])
+        possible = np.setdiff1d(np.arange(lo, hi + 1), self.ev_days).size  # ordinary days the history spans there
+        r = self.logr[(self.days >= lo) & (self.days <= hi)]
+        if r.size < min(s.min_reference_days, possible) or r.size < s.min_reference_share * possible:
+            return 1.0, 0.0, (f"only {r.size} of {possible} ordinary day(s) within {s.reference_days} days of it "
+                              f"have data to check the baseline (an outage?)")
+        if r.size == 0:  # the history around it is all event days: nothing to check against
+            return 1.0, self.spread, ""
+        med = float(np.median(r))
+        spread = 1.4826 * float(np.median(np.abs(r - med))) if r.size >= 3 else self.spread
+        if abs(med) > np.log(s.max_baseline_error):
+            return 1.0, spread, (f"the baseline around it is off by x{np.exp(med):.2f} (actual / baseline over "
+                                 f"{r.size} ordinary days; max_baseline_error {s.max_baseline_error:g})")
+        return float(np.exp(med)), spread, ""
+
+
 def _fallback_curve(name: str, occ: pd.DataFrame) -> EventCurve:
     prior = pd.to_numeric(occ["prior_lift"], errors="coerce").dropna() if "prior_lift" in occ else pd.Series([])
     durations = ((occ["end"] - occ["start"]) / pd.Timedelta("1min")).to_numpy(dtype=float)
@@ -299,9 +395,17 @@ def _irls(X, a, b, P, s: EffectSettings) -> np.ndarray:
 
 def _describe(c: EventCurve) -> dict:
     d = dict(name=c.name, source=c.source, occurrences_learned=c.occurrences_learned)
+    if c.unusable:
+        d["occurrences_unusable"] = len(c.unusable)
+        d["unusable"] = [dict(start=str(when), reason=why) for when, why in c.unusable]
+    if c.source == "learned":
+        d.update(credibility=c.credibility, baseline_noise=c.baseline_noise)
     if c.source == "none":
-        d.update(lift=1.0, peak_lift=1.0, peak_offset=None, note="no past occurrence and no prior_lift: no effect")
+        what = "no usable past occurrence" if c.unusable else "no past occurrence"
+        d.update(lift=1.0, peak_lift=1.0, peak_offset=None, note=f"{what} and no prior_lift: no effect")
         return d
+    if c.source == "prior" and c.unusable:
+        d["note"] = "past occurrences unusable (see 'unusable'): the prior lift applies"
     m = np.exp(c.log_mult(_FINE_U))
     i = int(np.argmax(m))
     lift, peak = float(m.mean()), float(m[i])

@@ -149,3 +149,58 @@ def test_hourly_grain_and_settings():
     fx = EventEffects(EffectSettings(smooth=0.3)).fit(ts, actual, base, cal)
     (s,) = fx.summary()
     assert s["lift"] == pytest.approx(0.6, rel=0.02) and s["shape"]["kind"] == "dip"
+
+
+def _hourly(days=70, lift=2.0, day_noise=0.0, seed=3):
+    """Hourly counts with a daily cycle and one 24 h event on day 35; `day_noise`: sd of a per-day level error
+    the baseline does not know about (a wandering level the engine did not follow)."""
+    ts = pd.date_range("2025-01-01", periods=days * 24, freq="1h", tz="UTC")
+    base = 300 * np.exp(0.5 * np.sin(2 * np.pi * np.arange(len(ts)) / 24))
+    rng = np.random.default_rng(seed)
+    level = np.repeat(np.exp(day_noise * rng.standard_normal(days)), 24)
+    cal = _cal(dict(name=["fest"], region="au", start=["2025-02-05T00:00Z"], end=["2025-02-06T00:00Z"]))
+    inside = (ts >= cal.start[0]) & (ts < cal.end[0])
+    actual = rng.poisson(base * level * np.where(inside, lift, 1.0)).astype(float)
+    return ts, actual, base, cal
+
+
+def test_clean_baseline_keeps_a_single_occurrence_at_full_credibility():
+    ts, actual, base, cal = _hourly()
+    (s,) = EventEffects().fit(ts, actual, base, cal).summary()
+    assert s["source"] == "learned" and s["credibility"] > 0.98
+    assert s["lift"] == pytest.approx(2.0, rel=0.05)
+
+
+def test_noisy_baseline_shrinks_a_single_occurrence_toward_no_effect():
+    ts, actual, base, cal = _hourly(day_noise=0.5, lift=4.0)
+    (s,) = EventEffects().fit(ts, actual, base, cal).summary()
+    # Z = 1 / (1 + s^2 / tau^2) with s ~ 0.5 (the day-level error) and tau = 0.7: about 0.65
+    assert 0.5 < s["credibility"] < 0.8
+    assert s["baseline_noise"] == pytest.approx(0.5, rel=0.3)
+    assert 1.0 < s["lift"] < 4.0
+
+
+def test_occurrence_whose_baseline_is_far_off_is_unusable_and_said_so():
+    ts, actual, base, cal = _hourly()
+    off = base * np.where((ts >= "2025-01-15") & (ts < "2025-02-25"), 0.2, 1.0)  # baseline 5x too low there
+    (s,) = EventEffects().fit(ts, actual, off, cal).summary()
+    assert s["source"] == "none" and s["occurrences_learned"] == 0 and s["occurrences_unusable"] == 1
+    factor = float(s["unusable"][0]["reason"].split("off by x")[1].split()[0])
+    assert factor == pytest.approx(5.0, rel=0.05) and "no usable past occurrence" in s["note"]
+    # With a prior the prior applies instead, and the summary says why.
+    (p,) = EventEffects().fit(ts, actual, off, cal.assign(prior_lift=1.5)).summary()
+    assert p["source"] == "prior" and p["lift"] == pytest.approx(1.5, rel=0.01) and "unusable" in p["note"]
+
+
+def test_occurrence_inside_an_outage_is_unusable():
+    ts, actual, base, cal = _hourly()
+    gap = (ts >= "2025-01-16") & (ts < "2025-02-05") | (ts >= "2025-02-07") & (ts < "2025-02-24")
+    keep = ~gap  # the sensor was down for weeks on both sides; only the event day and far days remain
+    (s,) = EventEffects().fit(ts[keep], actual[keep], base[keep], cal).summary()
+    assert s["occurrences_unusable"] == 1 and "have data to check the baseline" in s["unusable"][0]["reason"]
+
+
+def test_moderately_biased_baseline_is_recalibrated_on_the_days_around():
+    ts, actual, base, cal = _hourly()
+    (s,) = EventEffects().fit(ts, actual, base * 0.7, cal).summary()  # baseline 30% low everywhere
+    assert s["source"] == "learned" and s["lift"] == pytest.approx(2.0, rel=0.05)
