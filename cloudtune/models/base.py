@@ -124,7 +124,8 @@ class ModelSpec:
         core = self._fit_core(y, step, events, regs)
         offset = 0.01 * max(float(np.nanmean(y.to_numpy())), 1e-9)
         calib = self._calibration(y, step, events, regs, core)
-        pairs = backtest_pairs(calib["fit_predict"], y, step, calib["origins"], calib["horizon"], need)
+        pairs = backtest_pairs(calib["fit_predict"], y, step, calib["origins"], calib["horizon"], need,
+                               drop=_unlearned_event_points(events))
         if pairs:
             errors = ErrorModel(pairs, offset, step, y.index[-1] + step, self.aggregation)
         else:  # history too short to hold anything out: in-sample residuals, widened, and said so
@@ -140,6 +141,30 @@ class ModelSpec:
             c = self._fit_core(train, step, events, regs, reuse=core)
             return _combine(c.parts(ts, regs, events), c.combine)
         return dict(fit_predict=fit_predict, origins=4, horizon=pd.Timedelta("7d"))
+
+
+def _unlearned_event_points(events):
+    """For calibration refits: a `drop(origin, ts)` marking window points inside an occurrence (ramp and decay
+    included) of an event with no occurrence complete before the origin. Such a refit has no learned effect for
+    it, so the event's whole lift would count as a forecast error and, sampled anywhere, blow up the spread of
+    every forecast; the final fit has learned it. None without events."""
+    if events is None or len(events) == 0:
+        return None
+    ev = events.copy()
+    ramp = pd.to_timedelta(ev["ramp_before"]) if "ramp_before" in ev else pd.Timedelta(0)
+    decay = pd.to_timedelta(ev["decay_after"]) if "decay_after" in ev else pd.Timedelta(0)
+    lo = pd.to_datetime(ev["start"], utc=True) - ramp
+    hi = pd.to_datetime(ev["end"], utc=True) + decay
+    names = ev["name"].to_numpy()
+
+    def drop(origin, ts):
+        done = set(names[(hi <= origin).to_numpy()])
+        mask = np.zeros(len(ts), bool)
+        for name, a, b in zip(names, lo, hi):
+            if name not in done and b > ts[0] and a <= ts[-1]:
+                mask |= (ts >= a) & (ts < b)
+        return mask
+    return drop
 
 
 def _combine(parts: dict, how: str) -> np.ndarray:

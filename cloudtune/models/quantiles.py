@@ -57,9 +57,21 @@ def aggregate(ts: pd.DatetimeIndex, values: np.ndarray, grain: pd.Timedelta, how
     return g.sum() if how == "sum" else g.mean()
 
 
+def finite_sample_levels(qs, n: int) -> np.ndarray:
+    """Empirical levels that cover `qs` out of sample from n calibration errors (split-conformal): the
+    ceil((n + 1) q)-th smallest error for q > 0.5 (mirrored below 0.5), capped at the largest. With a few hundred
+    hourly errors the P99 moves from about the 1.4th to the 1st largest error; with minute data it is unchanged."""
+    q = np.asarray(qs, dtype=float)
+    up = np.minimum(np.ceil((n + 1) * q) / n, 1.0)
+    lo = np.maximum(1.0 - np.ceil((n + 1) * (1.0 - q)) / n, 0.0)
+    kth = (np.where(q > 0.5, up, lo) * n - 1) / max(n - 1, 1)  # the k-th order statistic, numpy's linear method
+    return np.clip(np.where(q == 0.5, q, kth), 0.0, 1.0)
+
+
 def backtest_pairs(fit_predict, y: pd.Series, step: pd.Timedelta, n_origins: int, horizon: pd.Timedelta,
-                   min_train: pd.Timedelta) -> list[tuple]:
-    """[(origin, ts, actual, forecast)] for origins inside the history; `fit_predict(train, ts) -> forecast`."""
+                   min_train: pd.Timedelta, drop=None) -> list[tuple]:
+    """[(origin, ts, actual, forecast)] for origins inside the history; `fit_predict(train, ts) -> forecast`.
+    `drop(origin, ts) -> bool mask`: window points to leave out (e.g. events the refit could not have learned)."""
     end = y.index[-1] + step
     span = end - y.index[0]
     min_train = max(min_train, span / 2)
@@ -78,6 +90,8 @@ def backtest_pairs(fit_predict, y: pd.Series, step: pd.Timedelta, n_origins: int
         train = y[y.index < origin]
         window = y[(y.index >= origin) & (y.index < origin + H)]
         ok = np.isfinite(window.to_numpy())
+        if drop is not None:
+            ok &= ~np.asarray(drop(origin, window.index), dtype=bool)
         if train.notna().sum() < 2 or ok.sum() == 0:
             continue
         try:
@@ -135,7 +149,7 @@ class ErrorModel:
         for i in range(nb):
             sel = e[b == i]
             if len(sel) >= MIN_ERRORS:
-                out[i] = np.quantile(sel, qs)
+                out[i] = np.quantile(sel, finite_sample_levels(qs, len(sel)))
         if np.isnan(out).all():
             spread = np.quantile(e, qs) if len(e) else np.zeros(len(qs))
             out[0] = spread
