@@ -63,7 +63,7 @@ def finite_sample_levels(qs, n: int) -> np.ndarray:
     hourly errors the P99 moves from about the 1.4th to the 1st largest error; with minute data it is unchanged."""
     q = np.asarray(qs, dtype=float)
     up = np.minimum(np.ceil((n + 1) * q) / n, 1.0)
-    lo = np.maximum(1.0 - np.ceil((n + 1) * (1.0 - q)) / n, 0.0)
+    lo = np.maximum((n + 1 - np.ceil((n + 1) * (1.0 - q))) / n, 1.0 / n)
     kth = (np.where(q > 0.5, up, lo) * n - 1) / max(n - 1, 1)  # the k-th order statistic, numpy's linear method
     return np.clip(np.where(q == 0.5, q, kth), 0.0, 1.0)
 
