@@ -116,9 +116,19 @@ def peak_coverage(services=None, seed: int = 7, n_paths: int = 500, method: str 
                 peaks = forecast_peaks(fc, occ, n_paths=n_paths, seed=i, key=key)
             whole = peaks[peaks["day"].isna()].iloc[0]
             win = g[(g["ts"] >= occ.iloc[0].start) & (g["ts"] < occ.iloc[0].end)]
+            wts = pd.date_range(occ.iloc[0].start, occ.iloc[0].end, freq="1min", inclusive="left")
+            # Alternatives to peak_ts (the mean path's top), measured on the same fit: the top of the pointwise
+            # median path, and the 15-min bin where most sample paths peak (the mean path's top inside it).
+            paths = fit.sample_paths(wts, n_paths=n_paths, seed=i, events=cal)
+            mean_path = fit.predict_native(wts, events=cal)
+            bins = np.arange(len(wts)) // 15
+            votes = np.bincount(bins[np.argmax(paths, axis=1)], minlength=bins[-1] + 1)
+            modal = np.flatnonzero(bins == np.argmax(votes))
             rows.append(dict(series="/".join(key), start=occ.iloc[0].start, actual_peak=float(win["value"].max()),
                              p50=whole.peak_p50, p90=whole.peak_p90, p99=whole.peak_p99,
                              peak_ts=whole.peak_ts, actual_peak_ts=win.loc[win["value"].idxmax(), "ts"],
+                             peak_ts_p50_path=wts[int(np.argmax(np.median(paths, axis=0)))],
+                             peak_ts_modal_bin=wts[modal[int(np.argmax(mean_path[modal]))]],
                              peak_to_mean=whole.peak_to_mean))
     out = pd.DataFrame(rows)
     out["covered90"] = out["actual_peak"] <= out["p90"]
@@ -171,8 +181,11 @@ def main(argv=None) -> int:
     parts.append(f"## Peaks: rolling backtests of a recurring 24 h flash sale ({len(pc)} occurrence forecasts)\n")
     parts.append(f"- P90 of the peak covers the actual peak minute: {pc['covered90'].mean():.1%} "
                  f"(P50 {pc['covered50'].mean():.1%}, P99 {pc['covered99'].mean():.1%})")
-    parts.append(f"- expected peak time within 30 min of the actual peak minute: "
-                 f"{((pc['peak_ts'] - pc['actual_peak_ts']).abs() <= pd.Timedelta('30min')).mean():.1%}")
+    hit = lambda col: ((pc[col] - pc["actual_peak_ts"]).abs() <= pd.Timedelta("30min")).mean()
+    parts.append(f"- expected peak time (the mean path's top) within 30 min of the actual peak minute: "
+                 f"{hit('peak_ts'):.1%}; alternatives on the same forecasts: top of the pointwise median path "
+                 f"{hit('peak_ts_p50_path'):.1%}, 15-min bin where most sample paths peak {hit('peak_ts_modal_bin'):.1%} "
+                 f"(one event is {1 / len(pc):.1%})")
     cop = peak_coverage(services, method="copula")
     parts.append(f"- fallback (copula paths through the engine's pointwise quantiles, AR(1) rho 0.9/min): P90 covers "
                  f"{cop['covered90'].mean():.1%} (P50 {cop['covered50'].mean():.1%}, P99 {cop['covered99'].mean():.1%})")
