@@ -8,7 +8,8 @@ from importlib import import_module
 __version__ = "0.1.0"
 
 _LAZY = {
-    "forecast": ("cloudtune.forecast", "forecast"),
+    "forecast": ("cloudtune.api", "forecast"),
+    "fit_report": ("cloudtune.api", "fit_report"),
     "detect_outliers": ("cloudtune.outliers", "detect_outliers"),
     "load_config": ("cloudtune.config", "load_config"),
     "load_calendar": ("cloudtune.events", "load_calendar"),

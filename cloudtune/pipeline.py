@@ -54,7 +54,8 @@ def run_series(rows: pd.DataFrame, key: tuple, run: ForecastSettings, model: Mod
         peaks = pd.DataFrame()
         if own_events is not None and len(own_events):
             peaks = forecast_peaks(fitted, own_events, TABLE_QUANTILES, n_paths=run.peak_paths, seed=0, key=key)
-        return SeriesResult(fc, comps, flags, peaks, report, fitted.summary().to_dict())
+        summary = fitted.summary(peaks=peaks) if len(peaks) else fitted.summary()
+        return SeriesResult(fc, comps, flags, peaks, report, summary.to_dict())
     except CloudTuneError as exc:  # bad data for this series: recorded, never a silent gap
         empty.report = dict(model="none", status="failed", reason=f"{type(exc).__name__}: {exc}")
         return empty

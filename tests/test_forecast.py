@@ -10,7 +10,7 @@ sys.path.insert(0, str(Path(__file__).parent / "models"))
 from model_synth import frame, synth  # noqa: E402
 
 from cloudtune.errors import InputError  # noqa: E402
-from cloudtune.forecast import fit_report, forecast  # noqa: E402
+from cloudtune.api import fit_report, forecast  # noqa: E402
 from cloudtune.models.settings import ModelSettings, Override  # noqa: E402
 
 

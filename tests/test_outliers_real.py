@@ -88,7 +88,7 @@ def test_twitter_spikes_are_flagged_and_few(twitter):
 
 def test_twitter_flags_left_out_of_the_fit_lower_backtest_mase(twitter):
     """Rolling origins (>= 5 days of history, 1-day horizon); flags from the training part only, passed as
-    `outliers=` to cloudtune.forecast.forecast. Same run as tests/benchmarks/outliers_twitter.py."""
+    `outliers=` to cloudtune.api.forecast. Same run as tests/benchmarks/outliers_twitter.py."""
     from tests.benchmarks import outliers_twitter
 
     res = outliers_twitter.run(twitter)

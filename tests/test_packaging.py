@@ -20,3 +20,20 @@ def test_delta_jar_matches_the_pinned_spark_and_delta_versions(repo):
     assert artifact.group(1) == f"delta-spark_{spark_minor}_2.13"
     assert artifact.group(2) == version("delta-spark")
     assert DELTA_ARTIFACT == f"io.delta:{artifact.group(1)}:{artifact.group(2)}"
+
+
+def test_the_notebook_api_is_callable_every_time():
+    import numpy as np
+    import pandas as pd
+
+    import cloudtune
+
+    ts = pd.date_range("2025-01-01", periods=14 * 24, freq="1h", tz="UTC")
+    hours = np.arange(len(ts))
+    actuals = pd.DataFrame({"service": "home", "region": "us", "metric": "requests", "ts": ts,
+                            "value": 100 + 30 * np.sin(2 * np.pi * hours / 24)})
+    first = cloudtune.forecast(actuals, "1d")
+    second = cloudtune.forecast(actuals, "1d")  # the name stays the function after the module is imported
+    assert len(first) == len(second) == 24 and list(first.columns)[-1] == "model"
+    assert cloudtune.fit_report(first).status.tolist() == ["ok"]
+    assert cloudtune.detect_outliers(actuals).empty

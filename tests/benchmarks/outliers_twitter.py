@@ -9,7 +9,7 @@ history before them (5: the detector judges each minute by the same minute on th
 with two or three days it cannot tell a spike from the day's shape; the report also gives the figure with
 every origin down to 2 days, where it does not help). At each origin, outliers are
 detected on the training part only (`detect_outliers` sees nothing after the origin), then the default
-engine is fitted twice through `cloudtune.forecast.forecast` on the same history, with the flags as
+engine is fitted twice through `cloudtune.api.forecast` on the same history, with the flags as
 `outliers=` and without, and both forecast the next day. MASE is the forecast's MAE over that day divided
 by the in-sample seasonal-naive MAE of the training part (`cloudtune.backtest.metrics`, Hyndman & Koehler
 2006), the same scale for both fits. The test day is scored on every actual, spikes included: the flags
@@ -30,7 +30,7 @@ import pandas as pd
 
 from cloudtune import realdata
 from cloudtune.backtest.metrics import mase, naive_scale, season_steps
-from cloudtune.forecast import forecast
+from cloudtune.api import forecast
 from cloudtune.outliers import detect_outliers, mask_from_flags
 
 OUT = Path(__file__).parent / "results" / "outliers_twitter.md"

@@ -1,8 +1,8 @@
-"""The one-call facade: actuals in, one long forecast DataFrame out. The Spark job and the CLI build on it.
+"""The one-call facade, also `cloudtune.forecast`: actuals in, one long forecast DataFrame out.
 
 Example::
 
-    from cloudtune.forecast import forecast
+    from cloudtune.api import forecast
     out = forecast(actuals, "90d")                       # per-minute, 90 days, P50/P90/P99
     weekly = forecast(actuals, 104, grain="1w")          # 104 weekly steps
     fit_report(out)                                      # service, region, metric, model, status, reason
