@@ -29,8 +29,8 @@ import numpy as np
 import pandas as pd
 
 from cloudtune import realdata
-from cloudtune.backtest.metrics import mase, naive_scale, season_steps
 from cloudtune.api import forecast
+from cloudtune.backtest.metrics import mase, naive_scale, season_steps
 from cloudtune.outliers import detect_outliers, mask_from_flags
 
 OUT = Path(__file__).parent / "results" / "outliers_twitter.md"
