@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from cloudtune.config.sections import config_section
 from cloudtune.errors import InputError, shorten
 from cloudtune.models.base import _check_quantiles, quantile_column
 from cloudtune.models.selection import fit_with_fallback
@@ -26,17 +27,7 @@ REPORT_COLUMNS = KEYS + ["model", "status", "reason"]
 
 def model_settings(config) -> ModelSettings:
     """A PipelineConfig (its `.model`), a ModelSettings, a path to a pipeline YAML, or None (defaults)."""
-    if config is None:
-        return ModelSettings()
-    if isinstance(config, ModelSettings):
-        return config
-    if isinstance(config, (str, Path)):
-        from cloudtune.config import load_config
-        return load_config(config).model
-    if hasattr(config, "model") and isinstance(config.model, ModelSettings):
-        return config.model
-    raise InputError(f"config must be a PipelineConfig, a ModelSettings, a YAML path or None; "
-                     f"got {type(config).__name__}")
+    return config_section(config, "model", ModelSettings)
 
 
 def _events(events) -> pd.DataFrame | None:

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from cloudtune.config.sections import config_section
 from cloudtune.errors import ConfigError, InputError, shorten
 from cloudtune.outliers.detect import detect_series
 from cloudtune.outliers.manual import manual_windows, window_mask, windows_for_series
@@ -77,20 +78,7 @@ def mask_from_flags(actuals: pd.DataFrame, flags: pd.DataFrame) -> pd.Series:
 
 def resolve_settings(config) -> OutlierSettings:
     """OutlierSettings from None, an OutlierSettings, a PipelineConfig or a pipeline YAML path."""
-    if config is None:
-        return OutlierSettings()
-    if isinstance(config, OutlierSettings):
-        return config
-    if isinstance(config, (str, Path)):
-        from cloudtune.config import load_config  # the config package imports this one; import late
-
-        return load_config(config).outliers
-    outliers = getattr(config, "outliers", None)
-    if isinstance(outliers, OutlierSettings):
-        return outliers
-    raise ConfigError(
-        f"config must be None, an OutlierSettings, a PipelineConfig or a YAML path, got {type(config).__name__}"
-    )
+    return config_section(config, "outliers", OutlierSettings)
 
 
 def _series_flags(group, service, region, metric, calendar, manual, settings) -> pd.DataFrame:
