@@ -1,5 +1,4 @@
 """Automatic detection on a synthetic fleet with known outliers and events (tests/outliers/outlier_synth.py)."""
-import time
 
 import numpy as np
 import pandas as pd
