@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 
 from cloudtune.errors import InputError, ModelError
-from cloudtune.models.grain import DAY, grain_name, horizon_steps, parse_grain, regular_series
-from cloudtune.models.quantiles import ErrorModel, aggregate, backtest_pairs, bucket_labels
+from cloudtune.models.grain import grain_name, horizon_steps, parse_grain, regular_series
+from cloudtune.models.quantiles import ErrorModel, aggregate, backtest_pairs
 
 log = logging.getLogger(__name__)
 

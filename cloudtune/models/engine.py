@@ -19,7 +19,7 @@ import pandas as pd
 
 from cloudtune.errors import ModelError
 from cloudtune.models.base import ModelSpec
-from cloudtune.models.grain import DAY, WEEK
+from cloudtune.models.grain import DAY
 from cloudtune.models.level import NS_PER_DAY, DailyLevel
 from cloudtune.models.settings import CloudTuneSettings
 from cloudtune.models.shape import WEEKDAY_INDEX, IntradayShape, nanmedian, smooth_circular

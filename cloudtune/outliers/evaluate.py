@@ -10,7 +10,6 @@ import numpy as np
 import pandas as pd
 
 from cloudtune.outliers.flags import KEY, mask_from_flags
-from cloudtune.outliers.manual import window_mask
 
 
 def score_flags(actuals: pd.DataFrame, flags: pd.DataFrame, truth: pd.DataFrame,

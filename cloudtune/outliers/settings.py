@@ -19,7 +19,6 @@ Manual windows are half-open [start, end) in UTC; a team's windows only reach th
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional
 
 import pandas as pd
 

@@ -144,7 +144,7 @@ def main(argv=None) -> int:
         if "mae_prophet" in g:
             line += f"; Prophet with the same events {g['mae_prophet'].mean():.1f}"
         parts.append(line)
-    parts.append(f"\n(Melbourne local time is taken as UTC+11 for the origin midnight and Prophet's day labels.)\n")
+    parts.append("\n(Melbourne local time is taken as UTC+11 for the origin midnight and Prophet's day labels.)\n")
     parts.append(_md(res.drop(columns=["start"])))
     parts.append(f"\n_Run time {time.perf_counter() - t:.0f} s._\n")
     text = "\n".join(parts)

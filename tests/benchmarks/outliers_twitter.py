@@ -25,7 +25,6 @@ import logging
 import time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from cloudtune import realdata
