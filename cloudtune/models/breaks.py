@@ -6,6 +6,13 @@ residual sum of squares most, and keep it only if the BIC-style criterion
 The test is robust: before each step the rows get Huber weights (k = 1.345 robust SDs) from the residuals of the
 current model, so an outlier day (a spike, an incident) neither creates a break nor hides one. All fits are numpy
 least squares on a few hundred rows, so detection costs milliseconds.
+
+Date accuracy is limited by noise, not by the search. On the 150-day minute sample fleet the daily level's residual
+noise (about 0.004-0.006 in log) is what the simulator's Poisson and AR(1) noise imply once averaged over a day.
+The gain profile around a break of 0.001-0.002 / day is flat over +-3 days. Even an oracle, least squares told that
+there is exactly one break, places it within one day only about 81% of the time with the yearly nuisance, and
+about 89% with no yearly cycle at all (Monte Carlo, the simulator's break sizes). Sub-daily resolution adds nothing
+to a kink's location. A ridge on the yearly nuisance or a lower penalty did not move recall reliably.
 """
 from __future__ import annotations
 
