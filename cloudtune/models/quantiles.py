@@ -4,7 +4,8 @@
 window after each origin. `ErrorModel` turns those pairs into quantiles of the log error
 ``log(actual + c) - log(forecast + c)`` (c = 1% of the mean level, so zeros are fine) by horizon bucket, at any
 output grain (pairs are aggregated to the grain first). Buckets beyond the longest backtest window are
-extrapolated with sqrt(horizon) growth, and the spread never shrinks with the horizon. Quantile values are
+extrapolated by growing the day-level part of each error with sqrt(horizon) (minute noise does not grow), and the
+spread never shrinks with the horizon. Quantile values are
 ``(forecast + c) * exp(q) - c``, floored at 0, so they are non-negative.
 
 `ErrorModel.sample_paths` draws correlated error paths: for each path and each day a day-level error is drawn from
@@ -116,9 +117,10 @@ class ErrorModel:
         self.inflate = inflate
         self._cache: dict = {}
 
-    def _errors(self, grain: pd.Timedelta) -> tuple[np.ndarray, np.ndarray]:
-        """(horizon days, log error) for every pair point aggregated to `grain`."""
-        hs, es = [], []
+    def _errors(self, grain: pd.Timedelta) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(horizon days, log error, its day-level part) for every pair point aggregated to `grain`. The day-level
+        part is the mean error of the same origin and horizon day: what a level error shares across the day."""
+        hs, es, ds = [], [], []
         for origin, ts, actual, pred in self.pairs:
             if grain > self.step:
                 a = aggregate(ts, actual, grain, self.how)
@@ -128,20 +130,26 @@ class ErrorModel:
                 right = labels + grain
             else:
                 right = ts + self.step
-            hs.append(np.asarray((right - origin) / DAY, dtype=float))
-            es.append(np.log(np.maximum(actual, 0) + self.offset) - np.log(np.maximum(pred, 0) + self.offset))
+            h = np.asarray((right - origin) / DAY, dtype=float)
+            e = np.log(np.maximum(actual, 0) + self.offset) - np.log(np.maximum(pred, 0) + self.offset)
+            day = np.floor(np.maximum(h - 1e-9, 0)).astype(int)
+            sums = np.bincount(day, weights=np.where(np.isfinite(e), e, 0.0))
+            counts = np.bincount(day, weights=np.isfinite(e).astype(float))
+            hs.append(h)
+            es.append(e)
+            ds.append((sums / np.maximum(counts, 1))[day])
         if not hs:
-            return np.zeros(0), np.zeros(0)
-        return np.concatenate(hs), np.concatenate(es)
+            return np.zeros(0), np.zeros(0), np.zeros(0)
+        return np.concatenate(hs), np.concatenate(es), np.concatenate(ds)
 
     def table(self, grain: pd.Timedelta, qs: tuple) -> np.ndarray:
         """(n_buckets, len(qs)) log-error quantiles, monotone in the horizon."""
         key = (grain, tuple(qs))
         if key in self._cache:
             return self._cache[key]
-        h, e = self._errors(grain)
+        h, e, d = self._errors(grain)
         if len(e) < MIN_ERRORS and grain > self.step:
-            h, e = self._errors(self.step)
+            h, e, d = self._errors(self.step)
         nb = len(BUCKET_EDGES_DAYS) - 1
         mids = np.sqrt(np.maximum(BUCKET_EDGES_DAYS[:-1], 0.25) * np.minimum(BUCKET_EDGES_DAYS[1:], 2000))
         out = np.full((nb, len(qs)), np.nan)
@@ -154,11 +162,16 @@ class ErrorModel:
             spread = np.quantile(e, qs) if len(e) else np.zeros(len(qs))
             out[0] = spread
         last = 0
-        for i in range(nb):  # fill forward with sqrt(horizon) growth around the median
+        for i in range(nb):  # fill forward: the day-level part of the error grows as sqrt(horizon), the noise not
             if np.isnan(out[i]).any():
-                med = out[last]
-                q50 = np.interp(0.5, qs, med) if len(qs) > 1 else 0.0
-                out[i] = q50 + (med - q50) * np.sqrt(mids[i] / mids[last])
+                sel = b == last
+                if sel.sum() >= MIN_ERRORS:
+                    grown = (e[sel] - d[sel]) + d[sel] * np.sqrt(mids[i] / mids[last])
+                    out[i] = np.quantile(grown, finite_sample_levels(qs, len(grown)))
+                else:
+                    med = out[last]
+                    q50 = np.interp(0.5, qs, med) if len(qs) > 1 else 0.0
+                    out[i] = q50 + (med - q50) * np.sqrt(mids[i] / mids[last])
             else:
                 last = i
         out = out * self.inflate
@@ -236,7 +249,7 @@ class ErrorModel:
                         src_var = var(preds[cover_i[j]][idx])
                         vals = vals * np.sqrt(tgt_var[start:start + block] / src_var)
                     noise[start:start + block] = np.where(np.isfinite(vals), vals, 0.0)
-                out[p, cols] = (level + noise) * scale * self.inflate
+                out[p, cols] = (level * scale + noise) * self.inflate  # only the level error grows
         return out
 
     def noise_variance(self, mats: list[np.ndarray], preds: list[np.ndarray], per_day: int):
