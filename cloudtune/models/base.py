@@ -125,7 +125,7 @@ class ModelSpec:
         offset = 0.01 * max(float(np.nanmean(y.to_numpy())), 1e-9)
         calib = self._calibration(y, step, events, regs, core)
         pairs = backtest_pairs(calib["fit_predict"], y, step, calib["origins"], calib["horizon"], need,
-                               drop=_unlearned_event_points(events))
+                               drop=_unlearned_event_points(events, y.index[0]))
         if pairs:
             errors = ErrorModel(pairs, offset, step, y.index[-1] + step, self.aggregation)
         else:  # history too short to hold anything out: in-sample residuals, widened, and said so
@@ -143,11 +143,12 @@ class ModelSpec:
         return dict(fit_predict=fit_predict, origins=4, horizon=pd.Timedelta("7d"))
 
 
-def _unlearned_event_points(events):
+def _unlearned_event_points(events, history_start=None):
     """For calibration refits: a `drop(origin, ts)` marking window points inside an occurrence (ramp and decay
-    included) of an event with no occurrence complete before the origin. Such a refit has no learned effect for
-    it, so the event's whole lift would count as a forecast error and, sampled anywhere, blow up the spread of
-    every forecast; the final fit has learned it. None without events."""
+    included) of an event with no occurrence complete before the origin (and, given `history_start`, ending
+    after it: an occurrence before the history was never seen by any fit). Such a refit has no learned effect
+    for it, so the event's whole lift would count as a forecast error and, sampled anywhere, blow up the spread
+    of every forecast; the final fit has learned it. None without events."""
     if events is None or len(events) == 0:
         return None
     ev = events.copy()
@@ -156,9 +157,10 @@ def _unlearned_event_points(events):
     lo = pd.to_datetime(ev["start"], utc=True) - ramp
     hi = pd.to_datetime(ev["end"], utc=True) + decay
     names = ev["name"].to_numpy()
+    seen = (hi > pd.Timestamp(history_start)).to_numpy() if history_start is not None else np.ones(len(ev), bool)
 
     def drop(origin, ts):
-        done = set(names[(hi <= origin).to_numpy()])
+        done = set(names[(hi <= origin).to_numpy() & seen])
         mask = np.zeros(len(ts), bool)
         for name, a, b in zip(names, lo, hi):
             if name not in done and b > ts[0] and a <= ts[-1]:

@@ -5,7 +5,10 @@
 
 and the same as a sum in additive mode. The level is a statsmodels RLM on one value per day (`level.py`) with
 piecewise-linear trend and penalized breaks (`breaks.py`); the shape is a robust median profile per day type
-(`shape.py`); `level_adjust` carries the last day's level residual forward with its AR(1) decay. Event windows
+(`shape.py`); `level_adjust` carries the last day's level residual forward with its AR(1) decay. Beyond the history the trend's
+last slope is followed for as many days as its segment spans (L, from the last break or the first day) and damped
+beyond (D(h) = L + L (1 - exp(-(h - L) / L))), so a short history is not extrapolated a year ahead; the summary's
+growth says "damped beyond L days". Event windows
 (with ramp and decay) are left out of the level and shape fits and their effects are learned by
 `cloudtune.events.effects.EventEffects` on the event-free baseline. Cost grows with days + slots per day.
 """
@@ -452,6 +455,12 @@ class TwoResolutionCore:
         growth = dict(slope_per_day=slope, unit=unit)
         if self.mult_:
             growth["pct_per_week"] = float(np.expm1(7 * slope) * 100)
+        L = float(getattr(lv, "damp_days_", 0.0))
+        if L > 0:
+            growth["damped_beyond_days"] = L
+            growth["extrapolation"] = (f"linear for {L:.0f} days after the history (the last trend segment's "
+                                       f"length), damped beyond {L:.0f} days (e-folding {L:.0f} days; at most "
+                                       f"{2 * L:.0f} days of growth in all)")
         amps = self._amplitudes()
         out = {"mode": self.settings.mode, "growth": growth, "breaks": breaks,
                "seasonal_amplitudes": amps, "day_types": self.day_types_,

@@ -5,6 +5,12 @@ Columns: intercept, linear trend (per day), hinges at slope breaks (configured +
 Fourier seasonalities (period >= 2 days) and regressors (their daily mean). The target is the log of the daily level
 for a multiplicative model and the level itself for an additive one. The fit is statsmodels RLM with Huber's T
 (or OLS), so outlier days do not pull the level.
+
+Trend extrapolation is damped beyond the evidence (`DailyLevel.trend_time`): the last segment's slope is
+followed linearly for as long as the segment it was estimated on (L days, from the last break or the first day to
+the last day), then damped with an e-folding time of L days, so it adds at most 2 L days of growth in total. A
+slope fitted on the last 10 days of history is not extrapolated for a year: 28 days of history with a late break
+had made a year-ahead forecast x1000 (or x0.001).
 """
 from __future__ import annotations
 
@@ -66,10 +72,26 @@ class DailyLevel:
     def _t(self, days: pd.DatetimeIndex) -> np.ndarray:
         return (days.asi8 - self.t0_) / NS_PER_DAY + self.center
 
+    def trend_time(self, t: np.ndarray) -> np.ndarray:
+        """The trend's clock: t itself up to the last fitted day, then the damped extrapolation
+        t_end + D(h), D(h) = h for h <= L and L + tau (1 - exp(-(h - L) / tau)) beyond, tau = L, where L is the
+        length of the last trend segment (days from the last break, or from the first day, to the last day).
+        The last slope is thus followed for as long as it was observed, and never for more than 2 L in total."""
+        t_end = getattr(self, "t_end_", None)
+        if t_end is None:
+            return t
+        L = self.damp_days_
+        h = t - t_end
+        far = h > L
+        d = np.where(far, L + L * (1.0 - np.exp(-np.where(far, h - L, 0.0) / L)), h)
+        return np.where(h > 0, t_end + d, t)
+
     def _blocks(self, days: pd.DatetimeIndex, regressors: pd.DataFrame | None) -> dict[str, np.ndarray]:
-        """Design blocks by component name (trend holds intercept, slope and hinges)."""
+        """Design blocks by component name (trend holds intercept, slope and hinges; beyond the last fitted day
+        on the damped clock of `trend_time`)."""
         t = self._t(days)
-        blocks = {"trend": np.column_stack([np.ones_like(t), t, hinge(t, self.knots_)])}
+        tt = self.trend_time(t)
+        blocks = {"trend": np.column_stack([np.ones_like(t), tt, hinge(tt, self.knots_)])}
         if self.weekly:
             dow = days.dayofweek.to_numpy()
             eff = np.zeros((len(t), 6))
@@ -92,6 +114,7 @@ class DailyLevel:
         `known_knots`: reuse these knots (days since t0) instead of detecting (used by calibration refits)."""
         ok = np.isfinite(y)
         self.t0_ = int(days[ok][0].value) if ok.any() else int(days[0].value)
+        self.t_end_ = None  # no damping while fitting (set below, once the knots are known)
         self.extra_ = list(extra)
         self.regressor_names_ = list(regressors.columns) if regressors is not None else []
         t = self._t(days)
@@ -120,6 +143,9 @@ class DailyLevel:
             self.detected_knots_ = detected
             self.knots_ = sorted(fixed + detected)
         blocks = self._blocks(days, regressors)
+        t_ok = t[ok] if ok.any() else t
+        self.damp_days_ = float(max(1.0, t_ok.max() - max([t_ok.min(), *self.knots_])))
+        self.t_end_ = float(t_ok.max())
         self.block_names_ = list(blocks)
         self.block_sizes_ = [b.shape[1] for b in blocks.values()]
         X = np.column_stack(list(blocks.values()))[ok]

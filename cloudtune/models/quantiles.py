@@ -24,6 +24,7 @@ from cloudtune.models.grain import DAY, WEEK
 
 BUCKET_EDGES_DAYS = np.array([0, 1, 2, 4, 7, 14, 28, 56, 112, 224, 448, 1e9])
 MIN_ERRORS = 10
+MIN_LEVEL_SOURCES = 4  # day-level errors pooled per horizon day of a sample path (neighbouring days added)
 PATH_OUTLIER_SDS = 6.0  # sample paths leave out errors further than this many robust SDs from their origin's median
 
 
@@ -196,6 +197,20 @@ class ErrorModel:
                       point: np.ndarray | None = None) -> np.ndarray:
         """(n_paths, len(ts)) log errors at the native step, correlated within days (see module doc).
 
+        Each calibration origin's errors are cut into origin-days (horizon day s = 0, 1, ...); each origin-day
+        gives a day-level error (its mean) and demeaned within-day noise.
+
+        - Level: for forecast horizon day d, the day-level errors of the origin-days at horizon d (widened to the
+          neighbouring horizons until there are at least `MIN_LEVEL_SOURCES`), each grown by
+          sqrt((d + 0.5) / (s + 0.5)) from its own horizon s; beyond the backtested days, those of the later half
+          of the backtested days. One uniform draw per path picks the same quantile of that pool every day, so a
+          path's level error persists across the days of a window (it is a level, not noise).
+        - Noise: one-hour blocks, each from an origin-day drawn at random among all of them (the within-day noise
+          does not grow with the horizon), at the same clock time of day; missing (NaN) values are redrawn.
+
+        Drawing every path's level and blocks from the whole pool matters: when one origin alone covered a
+        far horizon day, every path reused it and a window's maximum was the same number for all paths.
+
         With `point` (the forecast at ts), the within-day noise drawn from a calibration step is rescaled to the
         target step's volume with the noise model of `noise_variance` (count noise shrinks, relative to the load,
         where the load is higher: an event's peak minutes are less noisy, relative to their level, than the
@@ -216,41 +231,78 @@ class ErrorModel:
             f[k] = np.maximum(pred, 0)
             preds.append(f)
         var = self.noise_variance(mats, preds, per_day) if point is not None else None
-        k_t = np.asarray((ts - self.end) // self.step, dtype=int)
-        k_t = np.maximum(k_t, 0)
+        # Origin-days: (n_od, per_day) demeaned noise and forecasts, their horizon day and level error.
+        noise_rows, pred_rows, lev_s, lev_v = [], [], [], []
+        for m, f in zip(mats, preds):
+            nd = -(-len(m) // per_day)
+            pad = nd * per_day - len(m)
+            mm = np.concatenate([m, np.full(pad, np.nan)]).reshape(nd, per_day)
+            ff = np.concatenate([f, np.full(pad, np.nan)]).reshape(nd, per_day)
+            for s in range(nd):
+                ok = np.isfinite(mm[s])
+                if ok.sum() < max(1, per_day // 4):
+                    continue
+                mu = float(mm[s][ok].mean())
+                lev_s.append(s)
+                lev_v.append(mu)
+                noise_rows.append(mm[s] - mu)
+                pred_rows.append(ff[s])
+        if not lev_v:
+            return np.zeros((n_paths, n))
+        lev_s, lev_v = np.asarray(lev_s), np.asarray(lev_v)
+        noise_mat, pred_mat = np.vstack(noise_rows), np.vstack(pred_rows)
+        n_od = len(lev_v)
+        k_t = np.maximum(np.asarray((ts - self.end) // self.step, dtype=int), 0)
         day_t = k_t // per_day
-        out = np.zeros((n_paths, n))
+        if per_day > 1:  # clock slot of the day (origins are UTC midnights, so offsets are clock times)
+            slot = np.asarray((ts.asi8 % DAY.value) // self.step.value, dtype=int)
+        else:
+            slot = np.zeros(n, dtype=int)
+        # Level: one uniform per path, the same quantile of each day's (grown) pool.
+        u = rng.uniform(size=n_paths)
+        max_s = int(lev_s.max())
+        level = np.zeros((n_paths, n))
         for d in np.unique(day_t):
-            cols = np.nonzero(day_t == d)[0]
-            cover_i = [i for i, m in enumerate(mats) if len(m) >= (d + 1) * per_day] or \
-                [max(range(len(mats)), key=lambda i: len(mats[i]))]
-            cover = [mats[i] for i in cover_i]
-            scale = 1.0
-            longest = max(len(m) for m in cover)
-            avail_days = max(1, longest // per_day)
-            src_day = min(d, avail_days - 1)
-            if d > src_day:
-                scale = np.sqrt((d + 0.5) / (src_day + 0.5))
-            within = k_t[cols] - d * per_day + src_day * per_day
-            tgt_var = var(np.maximum(point[cols], 0)) if var is not None else None
-            for p in range(n_paths):
-                lvl_src = cover[rng.integers(len(cover))]
-                seg = lvl_src[src_day * per_day:(src_day + 1) * per_day]
-                level = np.nanmean(seg) if np.isfinite(seg).any() else 0.0
-                noise = np.zeros(len(cols))
-                for start in range(0, len(cols), block):
-                    j = rng.integers(len(cover))
-                    m = cover[j]
-                    day_seg = m[src_day * per_day:(src_day + 1) * per_day]
-                    mu = np.nanmean(day_seg) if np.isfinite(day_seg).any() else 0.0
-                    idx = np.minimum(within[start:start + block], len(m) - 1)
-                    vals = m[idx] - mu
-                    if tgt_var is not None:
-                        src_var = var(preds[cover_i[j]][idx])
-                        vals = vals * np.sqrt(tgt_var[start:start + block] / src_var)
-                    noise[start:start + block] = np.where(np.isfinite(vals), vals, 0.0)
-                out[p, cols] = (level * scale + noise) * self.inflate  # only the level error grows
-        return out
+            cols = day_t == d
+            if d <= max_s:
+                w = 0
+                sel = lev_s == d
+                while sel.sum() < MIN_LEVEL_SOURCES and w < max_s:
+                    w += 1
+                    sel = np.abs(lev_s - d) <= w
+            else:
+                sel = lev_s >= max_s // 2
+            pool = lev_v[sel] * np.sqrt((d + 0.5) / (lev_s[sel] + 0.5))
+            level[:, cols] = np.quantile(pool, u)[:, None]
+        # Noise: hour blocks of random origin-days at the same clock slots.
+        blk_id = np.zeros(n, dtype=int)
+        if n:
+            new = np.ones(n, bool)
+            new[1:] = (day_t[1:] != day_t[:-1]) | (slot[1:] // block != slot[:-1] // block)
+            blk_id = np.cumsum(new) - 1
+        n_blk = int(blk_id[-1]) + 1 if n else 0
+        pick = rng.integers(n_od, size=(n_paths, n_blk))
+        rows = pick[:, blk_id]
+        noise = noise_mat[rows, slot[None, :]]
+        for _ in range(5):  # redraw blocks that hit missing values (gaps, left-out incidents or events)
+            bad_blk = np.zeros((n_paths, n_blk), bool)
+            bad = ~np.isfinite(noise)
+            if not bad.any():
+                break
+            pi, ci = np.nonzero(bad)
+            bad_blk[pi, blk_id[ci]] = True
+            pick = np.where(bad_blk, rng.integers(n_od, size=(n_paths, n_blk)), pick)
+            rows = pick[:, blk_id]
+            redo = bad_blk[:, blk_id]
+            noise = np.where(redo, noise_mat[rows, slot[None, :]], noise)
+        if var is not None:
+            tgt_var = var(np.maximum(point, 0))
+            src_var = var(pred_mat[rows, slot[None, :]])
+            # At most 4x (or 1/4) the source's noise SD: the variance model is fitted over the calibration loads,
+            # and far outside them (a collapsed or exploded level) a linear 1/f term would be extrapolated.
+            noise = noise * np.sqrt(np.clip(tgt_var[None, :] / src_var, 1.0 / 16, 16.0))
+        noise = np.where(np.isfinite(noise), noise, 0.0)
+        return (level + noise) * self.inflate  # only the level error grows with the horizon
 
     def noise_variance(self, mats: list[np.ndarray], preds: list[np.ndarray], per_day: int):
         """var(noise | forecast f) = a + b / (f + offset), fitted by least squares (a, b >= 0) on the squared
