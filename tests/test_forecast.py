@@ -106,3 +106,44 @@ def test_config_path(tmp_path, actuals):
     p.write_text("model:\n  default: seasonal_naive\n")
     out = forecast(actuals, "1d", config=p)
     assert set(out["model"]) == {"seasonal_naive"}
+
+
+def test_an_empty_key_is_an_error_not_a_vanished_series(actuals):
+    bad = actuals.copy()
+    bad.loc[3, "service"] = None
+    with pytest.raises(InputError, match=r"1 row\(s\) with an empty service, region or metric \(first at index 3\)"):
+        forecast(bad, "1d")
+
+
+def test_report_mode_also_records_a_horizon_the_model_cannot_reach(actuals):
+    out = forecast(actuals, "1900d", on_error="report")
+    rep = fit_report(out)
+    assert out.empty and set(rep.status) == {"failed"} and rep.reason.str.contains("longer than").all()
+
+
+def test_weekly_grain_gives_exactly_n_whole_weeks_from_the_first_monday():
+    ts = pd.date_range("2025-01-01", periods=24 * 21, freq="1h", tz="UTC")  # ends Wednesday 2025-01-22 00:00
+    hist = pd.DataFrame(dict(service="a", region="us", metric="requests", ts=ts,
+                             value=100 + 10 * np.sin(np.arange(len(ts)) / 3.8)))
+    out = forecast(hist, 104, grain="1w", config=ModelSettings(aggregation="sum"))
+    assert len(out) == 104
+    assert out["ts"].iloc[0] == pd.Timestamp("2025-01-27", tz="UTC")  # first Monday after the history
+    assert (out["ts"].dt.dayofweek == 0).all() and (out["ts"].diff().dropna() == pd.Timedelta("7d")).all()
+    # whole weeks: every week's sum is about 168 hours x 100, the first and last ones included
+    np.testing.assert_allclose(out["mean"].to_numpy(), 16800, rtol=0.1)
+
+
+def test_daily_grain_from_a_history_ending_mid_day_starts_at_the_next_midnight():
+    ts = pd.date_range("2025-01-01", periods=24 * 14 + 10, freq="1h", tz="UTC")  # ends 2025-01-15 10:00
+    hist = pd.DataFrame(dict(service="a", region="us", metric="requests", ts=ts, value=100.0 + (ts.hour >= 12)))
+    out = forecast(hist, 30, grain="1d", config=ModelSettings(aggregation="sum"))
+    assert len(out) == 30 and out["ts"].iloc[0] == pd.Timestamp("2025-01-16", tz="UTC")
+    np.testing.assert_allclose(out["mean"].to_numpy(), 24 * 100.5, rtol=0.05)
+
+
+def test_text_values_raise_a_clear_input_error_naming_the_series(actuals):
+    bad = actuals.copy()
+    bad["value"] = bad["value"].astype(object)
+    bad.loc[3, "value"] = "n/a"
+    with pytest.raises(InputError, match=r"cart/us/requests: 1 value\(s\) are not numbers \(first 'n/a'"):
+        forecast(bad, "1d")

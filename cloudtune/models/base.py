@@ -239,6 +239,20 @@ class FittedForecast:
         ts = pd.date_range(self.end_, self.end_ + total, freq=self.step_, inclusive="left")
         return ts, g
 
+    def bucket_start(self, grain: pd.Timedelta) -> pd.Timestamp:
+        """The first output-grain bucket start at or after the history's end: Monday 00:00 UTC for weeks,
+        else the end rounded up to the grain (00:00 UTC for days)."""
+        if grain == pd.Timedelta("7d"):
+            day = self.end_.ceil("D")
+            return day + pd.Timedelta(days=(7 - day.dayofweek) % 7)
+        return self.end_.ceil(grain)
+
+    def _check_reach(self, total: pd.Timedelta) -> None:
+        limit = self.spec.max_horizon()
+        if total > limit:
+            raise ModelError(f"{self.key}: horizon {total} is longer than model '{self.model}' supports "
+                             f"({limit}); shorten it or use a coarser grain for long range")
+
     def _resolve_regs(self, regressors):
         regs = self.regressors_ if regressors is None else _check_regressors(regressors, None, self.key)
         return regs
@@ -250,10 +264,16 @@ class FittedForecast:
     def forecast(self, horizon="90d", grain=None, quantiles=(0.5, 0.9, 0.99), regressors=None,
                  events=None) -> pd.DataFrame:
         """ts, mean, one column per quantile (p50, p90, ...). `horizon`: Timedelta, '90d' or int steps of `grain`.
-        A coarser `grain` aggregates the native forecast (mean or sum, per settings); weeks start Monday 00:00
-        UTC and a first partial bucket covers only the forecast part."""
+        A coarser `grain` aggregates the native forecast (mean or sum, per settings) over whole buckets only: the
+        first bucket is the first one starting at or after the history's end (weeks start Monday 00:00 UTC, days
+        at 00:00 UTC), and there are exactly horizon // grain of them. A history ending mid-week (mid-day) thus
+        gives no partial first bucket whose sum would be low, and 104 weeks are 104 rows."""
         qs = _check_quantiles(quantiles)
         ts, g = self.future_index(horizon, grain)
+        if g > self.step_:  # whole buckets only: from the first bucket start at or after the history's end
+            first = self.bucket_start(g)
+            ts = pd.date_range(first, first + len(ts) * self.step_, freq=self.step_, inclusive="left")
+            self._check_reach(ts[-1] + self.step_ - self.end_)
         point = self.predict_native(ts, regressors, events)
         if g > self.step_:
             agg = aggregate(ts, point, g, self.spec.aggregation)

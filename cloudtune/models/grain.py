@@ -2,7 +2,7 @@
 
 Handling of hard inputs (documented, tested):
 - unsorted timestamps are sorted; duplicate timestamps raise (the caller decides how to combine them);
-- NaN / inf / negative values raise, naming how many and the first timestamp;
+- NaN / inf / negative / non-numeric (text) values raise, naming how many and the first timestamp;
 - timestamps off the grain (not a multiple of it from the epoch) raise;
 - gaps are kept as missing slots (NaN in the grid) and are left out of the fit; they are never filled.
 """
@@ -66,9 +66,15 @@ def to_utc_index(ts) -> pd.DatetimeIndex:
 def regular_series(ts, values, grain: pd.Timedelta | None = None, what: str = "series") -> tuple[pd.Series, pd.Timedelta]:
     """Validate one series and put it on a regular grid from its first to its last timestamp (gaps = NaN)."""
     idx = to_utc_index(ts)
-    vals = np.asarray(pd.to_numeric(pd.Series(np.asarray(values)), errors="coerce"), dtype=float)
+    raw = pd.Series(np.asarray(values))
+    vals = np.asarray(pd.to_numeric(raw, errors="coerce"), dtype=float)
     if len(idx) == 0:
         raise ModelError(f"{what}: history is empty")
+    text = np.isnan(vals) & raw.notna().to_numpy()
+    if text.any():
+        i = int(np.argmax(text))
+        raise InputError(f"{what}: {int(text.sum())} value(s) are not numbers (first {raw.iloc[i]!r} at {idx[i]}); "
+                         "values must be numeric")
     bad = ~np.isfinite(vals)
     if bad.any():
         first = idx[np.argmax(bad)]

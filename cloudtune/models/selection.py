@@ -11,6 +11,7 @@ import fnmatch
 import logging
 
 import numpy as np
+import pandas as pd
 
 from cloudtune.errors import CloudTuneError, InputError
 from cloudtune.models.engine import CloudTuneModel
@@ -48,7 +49,10 @@ def fit_with_fallback(history, key: tuple, settings: ModelSettings, events=None,
     label = "/".join(str(k) for k in key)
     first = model_for(key, settings)
     chain = [first] + [m for m in settings.fallbacks if m != first]
-    values = np.asarray(history["value"], dtype=float) if "value" in history else np.asarray(history, dtype=float)
+    # Coerced, not cast: text values become NaN here and the spec's validation (grain.regular_series) raises an
+    # InputError naming the series and the first offending value, not a bare "could not convert string to float".
+    raw = history["value"] if "value" in history else history
+    values = pd.to_numeric(pd.Series(np.asarray(raw).ravel()), errors="coerce").to_numpy(dtype=float)
     finite = values[np.isfinite(values)]
     reasons = []
     if finite.size and np.all(finite == finite[0]):

@@ -240,3 +240,29 @@ def test_sample_paths_leave_out_isolated_spikes():
     paths = fit.sample_paths("1d", n_paths=200, seed=0)
     ratio = paths.max(axis=1) / fit.forecast("1d")["mean"].max()
     assert np.quantile(ratio, 0.9) < 1.5
+
+
+def test_trend_is_damped_beyond_the_last_segment():
+    # A break 10 days before the end: the steep last slope is followed for ~10 days, then damped.
+    fit = CloudTuneModel().fit(synth(days=28, break_day=18, slope_change=0.02, noise=0.02))
+    g = fit.summary().to_dict()["growth"]
+    L = g["damped_beyond_days"]
+    assert 5 <= L <= 12 and "damped beyond" in g["extrapolation"]
+    comp = fit.components(pd.date_range(fit.end_, fit.end_ + pd.Timedelta("400d"), freq="1d", inclusive="left"))
+    log_trend = np.log(comp["trend"].to_numpy())
+    slope = g["slope_per_day"]
+    grown = log_trend - log_trend[0]
+    assert grown[int(L) - 1] == pytest.approx(slope * (int(L) - 1), rel=0.05)  # linear within L days
+    assert grown[-1] <= 2 * L * slope * 1.001 and grown[-1] >= 1.8 * L * slope  # at most 2 L days of growth
+
+
+def test_far_event_peaks_have_a_spread():
+    from cloudtune.peaks import forecast_peaks
+    fit = CloudTuneModel().fit(synth(days=28))
+    occ = normalize_events(pd.DataFrame(dict(name=["sale"], region="us", start=[fit.end_ + pd.Timedelta("200d")],
+                                             end=[fit.end_ + pd.Timedelta("201d")])))
+    pk = forecast_peaks(fit, occ, n_paths=200, key=("a", "b", "c"))
+    whole = pk[pk["day"].isna()].iloc[0]
+    assert whole.peak_p50 < whole.peak_p90 < whole.peak_p99
+    paths = fit.sample_paths(pd.date_range(occ.start[0], occ.end[0], freq="1min", inclusive="left"), 100, seed=0)
+    assert np.std(np.log(paths.max(axis=1))) > 0.01  # paths differ beyond the backtested days
