@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from cloudtune.config.sections import config_section
-from cloudtune.errors import InputError, shorten
+from cloudtune.errors import CloudTuneError, InputError, shorten
 from cloudtune.models.base import _check_quantiles, quantile_column
 from cloudtune.models.selection import fit_with_fallback
 from cloudtune.models.settings import ModelSettings
@@ -86,6 +86,11 @@ def forecast(actuals: pd.DataFrame, horizon="90d", grain=None, events=None, regr
     frames, report = [], []
     if len(actuals) == 0:
         raise InputError("actuals is empty: nothing to forecast")
+    blank = actuals[KEYS].isna().any(axis=1) | (actuals[KEYS].astype(str).apply(lambda c: c.str.strip()) == "").any(axis=1)
+    if blank.any():  # groupby would drop these rows, and a series would vanish without a report
+        first = actuals.index[blank.to_numpy()][0]
+        raise InputError(f"actuals has {int(blank.sum())} row(s) with an empty service, region or metric "
+                         f"(first at index {first}); fill or drop them")
     for key, rows in actuals.groupby(KEYS, sort=True):
         kd = dict(zip(KEYS, key))
         ev = None
@@ -102,7 +107,7 @@ def forecast(actuals: pd.DataFrame, horizon="90d", grain=None, events=None, regr
             if fitted is not None:
                 fc = fitted.forecast(horizon, grain, qs, regressors=regs if rep["model"] == "cloudtune" else None,
                                      events=ev if rep["model"] == "cloudtune" else None)
-        except InputError as exc:
+        except CloudTuneError as exc:
             if on_error == "raise":
                 raise
             fitted, rep = None, dict(model="none", status="failed", reason=str(exc))

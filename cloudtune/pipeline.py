@@ -12,6 +12,7 @@ import pandas as pd
 
 from cloudtune.config.pipeline import ForecastSettings
 from cloudtune.errors import CloudTuneError
+from cloudtune.models.grain import grain_name, parse_grain
 from cloudtune.models.selection import fit_with_fallback
 from cloudtune.models.settings import ModelSettings
 from cloudtune.outliers.settings import OutlierSettings
@@ -40,8 +41,8 @@ def run_series(rows: pd.DataFrame, key: tuple, run: ForecastSettings, model: Mod
     kd = dict(zip(KEYS, key))
     history = rows[["ts", "value"]].sort_values("ts")
     empty = SeriesResult(pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), {})
+    flags = pd.DataFrame()
     try:
-        flags = pd.DataFrame()
         if outliers.enabled:
             flags = detect_outliers(history.assign(**kd), events=events, config=outliers)
         fitted, report = fit_with_fallback(history, key, model, events, None, flags if len(flags) else None)
@@ -49,15 +50,19 @@ def run_series(rows: pd.DataFrame, key: tuple, run: ForecastSettings, model: Mod
             empty.report, empty.flags = report, flags
             return empty
         own_events = events if report["model"] == "cloudtune" else None
-        fc = fitted.forecast(run.horizon, run.grain, TABLE_QUANTILES, events=own_events)
+        grain = max(parse_grain(run.grain), fitted.step_)  # an hourly series is forecast hourly, not failed
+        fc = fitted.forecast(run.horizon, grain, TABLE_QUANTILES, events=own_events).assign(grain=grain_name(grain))
         comps = _components(fitted, run, own_events)
         peaks = pd.DataFrame()
         if own_events is not None and len(own_events):
             peaks = forecast_peaks(fitted, own_events, TABLE_QUANTILES, n_paths=run.peak_paths, seed=0, key=key)
         summary = fitted.summary(peaks=peaks) if len(peaks) else fitted.summary()
         return SeriesResult(fc, comps, flags, peaks, report, summary.to_dict())
-    except CloudTuneError as exc:  # bad data for this series: recorded, never a silent gap
+    except Exception as exc:  # noqa: BLE001 - one series' failure is recorded, never a lost run or a silent gap
+        if not isinstance(exc, CloudTuneError):
+            log.warning("series %s failed", "/".join(key), exc_info=True)
         empty.report = dict(model="none", status="failed", reason=f"{type(exc).__name__}: {exc}")
+        empty.flags = flags
         return empty
 
 

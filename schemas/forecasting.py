@@ -47,7 +47,9 @@ FORECASTS = Table(
 
 FORECAST_COMPONENTS = Table(
     name="forecast_components",
-    doc="The named parts each forecast is built from (trend, seasonalities, events, regressors).",
+    doc="The named parts each forecast is built from (trend, seasonalities, events, regressors), as means over "
+        "the components grain (hourly by default): their product approximates the hourly mean forecast; the exact "
+        "per-minute decomposition is FittedForecast.components().",
     columns=(
         *key_columns(),
         Column("grain", "string", "Grain of ts.", nullable=False),

@@ -37,7 +37,7 @@ QUARANTINE = Table(
         Column("ingest_run_id", "string", "Ingest run that first quarantined the row."),
         Column("quarantined_at", "timestamp", "When it was quarantined."),
     ),
-    key=("source_file", "line_number", "reason"),
+    key=("source_file", "line_number", "reason", "raw"),
 )
 
 INGEST_RUNS = Table(
@@ -49,13 +49,13 @@ INGEST_RUNS = Table(
         Column("format", "string", "csv, parquet or json."),
         Column("started_at", "timestamp", "Run start (UTC)."),
         Column("rows_read", "bigint", "Data rows read from the file."),
-        Column("accepted", "bigint", "Distinct valid rows (inserted + updated + unchanged)."),
+        Column("accepted", "bigint", "Distinct valid rows found in actuals after the MERGE (inserted + updated + unchanged)."),
         Column("inserted", "bigint", "Rows new to actuals."),
         Column("updated", "bigint", "Rows whose value changed in actuals."),
         Column("unchanged", "bigint", "Valid rows already in actuals with the same value."),
-        Column("quarantined", "bigint", "Rows written to quarantine (or already there from an earlier run)."),
+        Column("quarantined", "bigint", "Invalid rows found in quarantine after the MERGE (new or from an earlier run)."),
         Column("identical_duplicates", "bigint", "Extra copies of a valid row within the file."),
-        Column("status", "string", "succeeded or failed."),
+        Column("status", "string", "succeeded, or counts_mismatch when the tables do not account for every row read."),
         Column("code_version", "string", "CloudTune version."),
     ),
     key=("ingest_run_id",),

@@ -39,8 +39,11 @@ def detect_format(path: str | Path, fmt: str | None = None) -> str:
     return FORMATS[suffix]
 
 
-def check_source(source: str | Path) -> Path:
-    """A readable, non-empty local file, or a one-line InputError saying what is wrong."""
+def check_source(source: str | Path) -> Path | str:
+    """A readable, non-empty local file, or a one-line InputError saying what is wrong. A URI (s3a://, hdfs://)
+    is returned as it is: Spark reads it, and a missing one fails there."""
+    if "://" in str(source):
+        return source
     path = Path(source)
     if not path.exists():
         raise InputError(f"{path}: file not found")

@@ -16,6 +16,7 @@ from pyspark.sql import functions as F
 
 import cloudtune
 from cloudtune.config import PipelineConfig
+from cloudtune.errors import InputError
 from cloudtune.spark.tables import qualified, replace_partition, struct_type
 from schemas import EVENT_PEAKS, FAILURES, FORECAST_COMPONENTS, FORECAST_RUNS, FORECASTS, OUTLIER_FLAGS
 
@@ -96,30 +97,37 @@ def run_forecast(spark: SparkSession, config: PipelineConfig, run_date: date | N
     started = datetime.now(timezone.utc)
     db, run = config.database, config.forecast
     actuals = spark.table(qualified(db, "actuals"))
+    # The run sees only actuals before its run date, so a backfill or a rerun after new ingests gives the same rows.
+    actuals = actuals.where(F.col("date") < F.lit(run_date))
     latest = actuals.agg(F.max("date")).first()[0]
     if latest is None:
-        raise cloudtune.errors.InputError(f"{db}.actuals is empty: ingest actuals first (cloudtune ingest --source FILE)")
+        raise InputError(f"{db}.actuals has no rows before {run_date}: ingest actuals first "
+                         f"(cloudtune ingest --source FILE) or pass an earlier --run-date")
     since = pd.Timestamp(latest) - pd.Timedelta(days=run.history_days - 1)
     history = actuals.where(F.col("date") >= F.lit(since.date())).select("service", "region", "metric", "ts", "value")
     runner = make_series_runner(asdict(run), asdict(config.model), asdict(config.outliers), _events_records(config))
     wide = (history.groupBy("service", "region", "metric").applyInPandas(runner, WIDE_SCHEMA)
             .withColumn("run_id", F.lit(run_id)).withColumn("run_date", F.lit(run_date))).persist()
+    record = dict(run_id=run_id, run_date=run_date, started_at=started, config_hash=config.config_hash(),
+                  code_version=cloudtune.__version__, status="failed", message=None)
     try:
-        record = _write_outputs(spark, db, wide, run_date, run.grain)
+        record.update(_write_outputs(spark, db, wide, run_date), status="succeeded")
+    except Exception as exc:
+        record["message"] = f"{type(exc).__name__}: {exc}"[:2000]
+        raise
     finally:
         wide.unpersist()
-    record.update(run_id=run_id, run_date=run_date, started_at=started, finished_at=datetime.now(timezone.utc),
-                  config_hash=config.config_hash(), code_version=cloudtune.__version__, status="succeeded",
-                  message=None)
-    replace_partition(spark, spark.createDataFrame([record], struct_type(FORECAST_RUNS)), db, FORECAST_RUNS,
-                      {"run_date": run_date})
+        record["finished_at"] = datetime.now(timezone.utc)
+        row = {f.name: record.get(f.name) for f in struct_type(FORECAST_RUNS).fields}
+        replace_partition(spark, spark.createDataFrame([row], struct_type(FORECAST_RUNS)), db, FORECAST_RUNS,
+                          {"run_date": run_date})
     return record
 
 
-def _write_outputs(spark: SparkSession, db: str, wide: DataFrame, run_date: date, grain: str) -> dict:
+def _write_outputs(spark: SparkSession, db: str, wide: DataFrame, run_date: date) -> dict:
     where = {"run_date": run_date}
     rec = F.col("record")
-    forecasts = wide.where(rec == "forecast").withColumn("level", F.lit("series")).withColumn("grain", F.lit(grain))
+    forecasts = wide.where(rec == "forecast").withColumn("level", F.lit("series"))
     replace_partition(spark, forecasts, db, FORECASTS, where)
     replace_partition(spark, wide.where(rec == "component"), db, FORECAST_COMPONENTS, where)
     flags = wide.where(rec == "flag").withColumn("reason", F.col("flag_reason"))

@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from delta.tables import DeltaTable
+from pyspark.errors import AnalysisException
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 from pyspark.sql.types import LongType, StringType, StructField, StructType
@@ -61,7 +62,10 @@ def ingest_file(spark: SparkSession, config: PipelineConfig, source: str | Path,
     path = check_source(source)
     fmt = detect_format(path, fmt)
     run_id = f"ingest-{datetime.now(timezone.utc):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
-    raw = _read_raw(spark, path, fmt)
+    try:
+        raw = _read_raw(spark, path, fmt)
+    except AnalysisException as exc:  # a remote path Spark cannot find or read
+        raise InputError(f"{path}: cannot read it ({str(exc).splitlines()[0]})") from None
     checked = _validate(raw, fmt, config.ingest.grain).persist()
     try:
         report = _load(spark, config.database, checked, str(path), fmt, run_id)
@@ -165,7 +169,7 @@ def _validate(raw: DataFrame, fmt: str, grain: str) -> DataFrame:
         ("unparsable_timestamp", F.col("ts").isNull(),
          F.concat(F.lit("ts="), F.coalesce(F.col("ts_text"), F.lit("<empty>")),
                   F.lit(f"; {REASONS['unparsable_timestamp']}"))),
-        ("off_grain_timestamp", ((F.unix_seconds("ts") - offset) % step) != 0,
+        ("off_grain_timestamp", ((F.unix_micros("ts") - offset * 10**6) % (step * 10**6)) != 0,
          F.concat(F.lit("ts="), F.col("ts_text"), F.lit(f"; {REASONS['off_grain_timestamp'].format(grain=grain)}"))),
         ("missing_value", blank("value_text"), F.lit(f"value=<empty>; {REASONS['missing_value']}")),
         ("nan_value", lowered.isin("nan", "-nan", "+nan") | F.isnan("value"), F.lit(f"value=NaN; {REASONS['nan_value']}")),
@@ -205,11 +209,11 @@ def _load(spark: SparkSession, database: str, checked: DataFrame, source: str, f
         F.count("*").alias("read"),
         F.sum(F.col("identical_duplicate").cast("long")).alias("dupes"),
         F.sum(F.col("reason").isNotNull().cast("long")).alias("bad"),
+        F.sum((F.col("reason").isNull() & ~F.col("identical_duplicate")).cast("long")).alias("good"),
     ).first()
     reasons = {r["reason"]: r["count"] for r in bad.groupBy("reason").count().collect()}
-    accepted = counts["read"] - (counts["dupes"] or 0) - (counts["bad"] or 0)
     inserted = updated = 0
-    if accepted:
+    if counts["good"]:
         metrics = (
             DeltaTable.forName(spark, qualified(database, ACTUALS)).alias("t")
             .merge(conform(good, ACTUALS).alias("s"),
@@ -224,19 +228,33 @@ def _load(spark: SparkSession, database: str, checked: DataFrame, source: str, f
     if counts["bad"]:
         (DeltaTable.forName(spark, qualified(database, QUARANTINE)).alias("t")
          .merge(conform(bad, QUARANTINE).alias("s"),
-                "t.source_file = s.source_file AND t.line_number = s.line_number AND t.reason = s.reason")
+                # raw is part of the key: a daily drop reusing one path keeps each day's bad rows
+                "t.source_file = s.source_file AND t.line_number = s.line_number AND t.reason = s.reason "
+                "AND t.raw = s.raw")
          .whenNotMatchedInsertAll()
          .execute())
+    # Counted from the tables after the writes, not derived from each other, so `adds_up` can fail.
+    accepted = _landed(spark.table(qualified(database, ACTUALS)), good, ["date", "service", "region", "metric", "ts",
+                                                                        "value"])
+    quarantined = _landed(spark.table(qualified(database, QUARANTINE)), bad, ["source_file", "line_number", "reason",
+                                                                              "raw"])
     return IngestReport(
-        ingest_run_id=run_id, source_file=source, format=fmt, rows_read=int(counts["read"]), accepted=int(accepted),
-        inserted=inserted, updated=updated, unchanged=int(accepted) - inserted - updated,
-        quarantined=int(counts["bad"] or 0), identical_duplicates=int(counts["dupes"] or 0),
-        quarantine_reasons=reasons,
+        ingest_run_id=run_id, source_file=source, format=fmt, rows_read=int(counts["read"]), accepted=accepted,
+        inserted=inserted, updated=updated, unchanged=accepted - inserted - updated,
+        quarantined=quarantined, identical_duplicates=int(counts["dupes"] or 0), quarantine_reasons=reasons,
     )
+
+
+def _landed(table: DataFrame, rows: DataFrame, key: list[str]) -> int:
+    """How many of `rows` are now in `table` (matched on `key`)."""
+    return table.select(*key).join(rows.select(*key).distinct(), on=key, how="inner").count()
 
 
 def _record(spark: SparkSession, database: str, report: IngestReport) -> None:
     row = {k: v for k, v in asdict(report).items() if k != "quarantine_reasons"}
-    row.update(started_at=datetime.now(timezone.utc), status="succeeded", code_version=cloudtune.__version__)
+    status = "succeeded" if report.adds_up() else "counts_mismatch"
+    if status != "succeeded":
+        log.error("%s: counts do not add up: %s", report.source_file, report.text())
+    row.update(started_at=datetime.now(timezone.utc), status=status, code_version=cloudtune.__version__)
     df = spark.createDataFrame([row])
     conform(df, INGEST_RUNS).write.format("delta").mode("append").saveAsTable(qualified(database, INGEST_RUNS))

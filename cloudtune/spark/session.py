@@ -10,6 +10,7 @@ from pyspark import SparkConf
 from pyspark.sql import SparkSession
 
 from cloudtune.config import PipelineConfig
+from cloudtune.errors import ConfigError
 from cloudtune.spark.jars import delta_jars
 
 log = logging.getLogger(__name__)
@@ -20,7 +21,8 @@ _LOG4J = Path(__file__).with_name("log4j2.properties")
 
 def session_settings(config: PipelineConfig, warehouse: str | Path) -> dict[str, str]:
     """Every Spark setting CloudTune applies, lowest precedence first (conf/ overrides our defaults)."""
-    wh = Path(warehouse).resolve()
+    remote = is_uri(warehouse)
+    wh = str(warehouse).rstrip("/") if remote else str(Path(warehouse).resolve())
     settings = {
         "spark.master": config.spark.master,
         "spark.app.name": config.spark.app_name,
@@ -29,10 +31,8 @@ def session_settings(config: PipelineConfig, warehouse: str | Path) -> dict[str,
         "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
         "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
         "spark.sql.catalogImplementation": "hive",
-        "spark.sql.warehouse.dir": str(wh),
-        # A persistent embedded metastore beside the data, so tables survive the process and spark-sql sees them.
-        "spark.hadoop.javax.jdo.option.ConnectionURL": f"jdbc:derby:;databaseName={wh / 'metastore_db'};create=true",
-        "spark.driver.extraJavaOptions": f"-Dderby.system.home={wh} -Dlog4j2.configurationFile={_LOG4J}",
+        "spark.sql.warehouse.dir": wh,
+        "spark.driver.extraJavaOptions": f"-Dlog4j2.configurationFile={_LOG4J}",
         "spark.ui.showConsoleProgress": "false",
         # Python workers run the interpreter that has CloudTune installed, one BLAS thread each (Spark uses the cores).
         "spark.pyspark.python": sys.executable,
@@ -44,13 +44,23 @@ def session_settings(config: PipelineConfig, warehouse: str | Path) -> dict[str,
         # pandas writes nanosecond Parquet timestamps, which Spark otherwise refuses; ingest converts them.
         "spark.sql.legacy.parquet.nanosAsLong": "true",
     }
+    if not remote:  # a persistent embedded metastore beside local data; remote warehouses bring a shared metastore
+        settings["spark.hadoop.javax.jdo.option.ConnectionURL"] = \
+            f"jdbc:derby:;databaseName={wh}/metastore_db;create=true"
+        settings["spark.driver.extraJavaOptions"] += f" -Dderby.system.home={wh}"
     settings.update(config.spark.conf)
     return settings
 
 
+def is_uri(path: str | Path) -> bool:
+    """s3a://, hdfs://, abfss://, ...: handed to Spark untouched (file:// too)."""
+    return "://" in str(path)
+
+
 def get_spark(config: PipelineConfig, warehouse: str | Path = "warehouse") -> SparkSession:
     """Build or reuse the session. Settings given to spark-submit (--master, --conf, --jars) win over conf/."""
-    Path(warehouse).mkdir(parents=True, exist_ok=True)
+    if not is_uri(warehouse):
+        Path(warehouse).mkdir(parents=True, exist_ok=True)
     submitted = _submitted_conf()
     settings = {k: v for k, v in session_settings(config, warehouse).items() if k not in submitted}
     if "spark.jars" not in submitted and "spark.jars.packages" not in submitted:
@@ -61,9 +71,21 @@ def get_spark(config: PipelineConfig, warehouse: str | Path = "warehouse") -> Sp
     builder = SparkSession.builder
     for key, value in settings.items():
         builder = builder.config(key, value)
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        _check_warehouse(active, warehouse)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel(os.environ.get("CLOUDTUNE_SPARK_LOG_LEVEL", "WARN"))
     return spark
+
+
+def _check_warehouse(spark: SparkSession, warehouse: str | Path) -> None:
+    # getOrCreate hands back a running session as it is; its warehouse is fixed for the JVM's life.
+    have = spark.conf.get("spark.sql.warehouse.dir").removeprefix("file:")
+    want = str(warehouse).rstrip("/") if is_uri(warehouse) else str(Path(warehouse).resolve())
+    if (have.rstrip("/") if is_uri(have) else str(Path(have).resolve())) != want:
+        raise ConfigError(f"a Spark session with warehouse {have} is already running in this process; "
+                          f"use that warehouse or start a new process for {warehouse}")
 
 
 def _submitted_conf() -> dict[str, str]:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession
@@ -28,7 +27,7 @@ def qualified(database: str, table: Table | str) -> str:
 
 def create_tables(spark: SparkSession, database: str, tables: dict[str, Table] | None = None) -> list[str]:
     """Create the database and every table if missing. Idempotent; returns the qualified names."""
-    location = Path(spark.conf.get("spark.sql.warehouse.dir").removeprefix("file:")) / f"{database}.db"
+    location = f"{spark.conf.get('spark.sql.warehouse.dir').rstrip('/')}/{database}.db"
     spark.sql(f"CREATE DATABASE IF NOT EXISTS {database} LOCATION '{location}'")
     names = []
     for table in (tables or ALL_TABLES).values():

@@ -142,3 +142,21 @@ def test_a_sample_file_with_ten_percent_mixed_bad_rows(spark, db, tmp_path):
     after = spark.table(f"{db.database}.actuals").count(), spark.table(f"{db.database}.quarantine").count()
     assert before == after == (report.accepted, report.quarantined)
     assert (again.inserted, again.updated) == (0, 0)
+
+
+def test_a_daily_drop_reusing_one_path_keeps_every_days_bad_rows(spark, db, tmp_path):
+    src = tmp_path / "today.csv"
+    write(src, GOOD[:3] + ["a,us,requests,2025-01-01T00:03:00Z,-1"])
+    ingest_file(spark, db, src)
+    write(src, GOOD[3:6] + ["b,us,requests,2025-01-02T00:03:00Z,-7"])  # same line, same reason, another row
+    report = ingest_file(spark, db, src)
+    assert report.quarantined == 1 and report.adds_up()
+    raws = sorted(spark.table(f"{db.database}.quarantine").toPandas().raw)
+    assert raws == ["a,us,requests,2025-01-01T00:03:00Z,-1", "b,us,requests,2025-01-02T00:03:00Z,-7"]
+
+
+def test_fractions_of_a_second_are_off_the_grain(spark, db, tmp_path):
+    src = write(tmp_path / "frac.csv", ["home,us,requests,2025-01-01T00:01:00.500Z,3",
+                                        "home,us,requests,2025-01-01T00:02:00.000Z,4"])
+    report = ingest_file(spark, db, src)
+    assert report.quarantine_reasons == {"off_grain_timestamp": 1} and report.accepted == 1

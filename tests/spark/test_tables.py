@@ -31,3 +31,11 @@ def test_a_delta_reader_other_than_spark_reads_the_tables(spark, spark_config):
     location = spark.sql(f"DESCRIBE DETAIL {spark_config.database}.quarantine").first()["location"]
     table = deltalake.DeltaTable(location)
     assert [f.name for f in table.schema().fields] == ALL_TABLES["quarantine"].column_names
+
+
+def test_a_second_session_on_another_warehouse_is_refused(spark, spark_config, tmp_path):
+    from cloudtune.errors import ConfigError
+    from cloudtune.spark.session import get_spark
+
+    with pytest.raises(ConfigError, match="already running in this process"):
+        get_spark(spark_config, tmp_path / "elsewhere")
