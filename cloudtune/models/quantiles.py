@@ -205,8 +205,8 @@ class ErrorModel:
           sqrt((d + 0.5) / (s + 0.5)) from its own horizon s; beyond the backtested days, those of the later half
           of the backtested days. One uniform draw per path picks the same quantile of that pool every day, so a
           path's level error persists across the days of a window (it is a level, not noise).
-        - Noise: one-hour blocks, each from an origin-day drawn at random among all of them (the within-day noise
-          does not grow with the horizon), at the same clock time of day; missing (NaN) values are redrawn.
+        - Noise: one-hour blocks, each from an origin-day drawn at random from the same pool (the within-day
+          noise is not grown with the horizon), at the same clock time of day; missing (NaN) values are redrawn.
 
         Drawing every path's level and blocks from the whole pool matters: when one origin alone covered a
         far horizon day, every path reused it and a window's maximum was the same number for all paths.
@@ -258,10 +258,20 @@ class ErrorModel:
             slot = np.asarray((ts.asi8 % DAY.value) // self.step.value, dtype=int)
         else:
             slot = np.zeros(n, dtype=int)
-        # Level: one uniform per path, the same quantile of each day's (grown) pool.
+        # Per horizon day: a pool of origin-days (same horizon, widened to neighbours until MIN_LEVEL_SOURCES;
+        # beyond the backtested days, the later half of them). Level: one uniform per path, the same quantile of
+        # each day's (grown) pool. Noise: hour blocks of random origin-days of the pool, same clock slots.
         u = rng.uniform(size=n_paths)
         max_s = int(lev_s.max())
         level = np.zeros((n_paths, n))
+        blk_id = np.zeros(n, dtype=int)
+        if n:
+            new = np.ones(n, bool)
+            new[1:] = (day_t[1:] != day_t[:-1]) | (slot[1:] // block != slot[:-1] // block)
+            blk_id = np.cumsum(new) - 1
+        n_blk = int(blk_id[-1]) + 1 if n else 0
+        pools = np.zeros(n_blk, dtype=int)  # the day of each block
+        pool_of_day = {}
         for d in np.unique(day_t):
             cols = day_t == d
             if d <= max_s:
@@ -274,27 +284,28 @@ class ErrorModel:
                 sel = lev_s >= max_s // 2
             pool = lev_v[sel] * np.sqrt((d + 0.5) / (lev_s[sel] + 0.5))
             level[:, cols] = np.quantile(pool, u)[:, None]
-        # Noise: hour blocks of random origin-days at the same clock slots.
-        blk_id = np.zeros(n, dtype=int)
-        if n:
-            new = np.ones(n, bool)
-            new[1:] = (day_t[1:] != day_t[:-1]) | (slot[1:] // block != slot[:-1] // block)
-            blk_id = np.cumsum(new) - 1
-        n_blk = int(blk_id[-1]) + 1 if n else 0
-        pick = rng.integers(n_od, size=(n_paths, n_blk))
+            pool_of_day[int(d)] = np.flatnonzero(sel)
+            pools[np.unique(blk_id[cols])] = d
+
+        def draw(size):
+            out = np.empty(size, dtype=int)
+            for d, idx in pool_of_day.items():
+                b = pools == d
+                out[:, b] = idx[rng.integers(len(idx), size=(size[0], int(b.sum())))]
+            return out
+        pick = draw((n_paths, n_blk))
         rows = pick[:, blk_id]
         noise = noise_mat[rows, slot[None, :]]
         for _ in range(5):  # redraw blocks that hit missing values (gaps, left-out incidents or events)
-            bad_blk = np.zeros((n_paths, n_blk), bool)
             bad = ~np.isfinite(noise)
             if not bad.any():
                 break
+            bad_blk = np.zeros((n_paths, n_blk), bool)
             pi, ci = np.nonzero(bad)
             bad_blk[pi, blk_id[ci]] = True
-            pick = np.where(bad_blk, rng.integers(n_od, size=(n_paths, n_blk)), pick)
+            pick = np.where(bad_blk, draw((n_paths, n_blk)), pick)
             rows = pick[:, blk_id]
-            redo = bad_blk[:, blk_id]
-            noise = np.where(redo, noise_mat[rows, slot[None, :]], noise)
+            noise = np.where(bad_blk[:, blk_id], noise_mat[rows, slot[None, :]], noise)
         if var is not None:
             tgt_var = var(np.maximum(point, 0))
             src_var = var(pred_mat[rows, slot[None, :]])
