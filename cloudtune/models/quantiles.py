@@ -167,7 +167,8 @@ class ErrorModel:
             if np.isnan(out[i]).any():
                 sel = b == last
                 if sel.sum() >= MIN_ERRORS:
-                    grown = (e[sel] - d[sel]) + d[sel] * np.sqrt(mids[i] / mids[last])
+                    center = np.median(d[sel])  # the spread of the level error grows, not its bias
+                    grown = (e[sel] - d[sel]) + center + (d[sel] - center) * np.sqrt(mids[i] / mids[last])
                     out[i] = np.quantile(grown, finite_sample_levels(qs, len(grown)))
                 else:
                     med = out[last]
@@ -282,7 +283,10 @@ class ErrorModel:
                     sel = np.abs(lev_s - d) <= w
             else:
                 sel = lev_s >= max_s // 2
-            pool = lev_v[sel] * np.sqrt((d + 0.5) / (lev_s[sel] + 0.5))
+            # The spread grows with the horizon, the pool's bias does not: a bias multiplied by sqrt(horizon) turned
+            # one missed slope break into year-ahead peaks 10x the forecast.
+            center = np.median(lev_v[sel])
+            pool = center + (lev_v[sel] - center) * np.sqrt((d + 0.5) / (lev_s[sel] + 0.5))
             level[:, cols] = np.quantile(pool, u)[:, None]
             pool_of_day[int(d)] = np.flatnonzero(sel)
             pools[np.unique(blk_id[cols])] = d
