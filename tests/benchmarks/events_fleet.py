@@ -27,6 +27,7 @@ from cloudtune.events import events_for_region, load_calendar, normalize_events
 from cloudtune.models.engine import CloudTuneModel
 from cloudtune.peaks import forecast_peaks
 from cloudtune.simulate import simulate_fleet
+from tests.benchmarks.markdown import md_table
 
 OUT = Path(__file__).parent / "results" / "events_fleet.md"
 ROOT = Path(__file__).resolve().parents[2]
@@ -137,14 +138,6 @@ def peak_coverage(services=None, seed: int = 7, n_paths: int = 500, method: str 
     return out
 
 
-def _md(df: pd.DataFrame) -> str:
-    cols = list(df.columns)
-    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    for r in df.itertuples(index=False):
-        lines.append("| " + " | ".join(f"{v:.3f}" if isinstance(v, float) else str(v) for v in r) + " |")
-    return "\n".join(lines)
-
-
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="two services only")
@@ -169,14 +162,14 @@ def main(argv=None) -> int:
                      f"{(long['peak_err_min'].abs() <= 15).mean():.1%} within 15 min, "
                      f"max |error| {long['peak_err_min'].abs().max():.1f} min "
                      f"({(long['peak_err_min'].abs() / (long['duration_h'] * 60)).max():.2%} of the duration)")
-    parts.append("\n" + _md(rec.round(3)) + "\n")
+    parts.append("\n" + md_table(rec.round(3)) + "\n")
     w = warp(services)
     parts.append("## Warp: 24 h occurrence in history -> 48 h occurrence forecast (us)\n")
     parts.append(f"- mean event multiplier over the 48 h window within 15% of the true lift: "
                  f"{(w['lift_err'].abs() <= 0.15).mean():.1%} (max |error| {w['lift_err'].abs().max():.1%})")
     parts.append(f"- total volume ratio (forecast with / without the event) vs truth: max |error| "
                  f"{w['volume_err'].abs().max():.1%}")
-    parts.append("\n" + _md(w.round(3)) + "\n")
+    parts.append("\n" + md_table(w.round(3)) + "\n")
     pc = peak_coverage(services)
     parts.append(f"## Peaks: rolling backtests of a recurring 24 h flash sale ({len(pc)} occurrence forecasts)\n")
     parts.append(f"- P90 of the peak covers the actual peak minute: {pc['covered90'].mean():.1%} "
@@ -189,7 +182,7 @@ def main(argv=None) -> int:
     cop = peak_coverage(services, method="copula")
     parts.append(f"- fallback (copula paths through the engine's pointwise quantiles, AR(1) rho 0.9/min): P90 covers "
                  f"{cop['covered90'].mean():.1%} (P50 {cop['covered50'].mean():.1%}, P99 {cop['covered99'].mean():.1%})")
-    parts.append("\n" + _md(pc.drop(columns=["start"]).round(3)) + "\n")
+    parts.append("\n" + md_table(pc.drop(columns=["start"]).round(3)) + "\n")
     parts.append(f"_Run time {time.perf_counter() - t:.0f} s._\n")
     text = "\n".join(parts)
     OUT.parent.mkdir(parents=True, exist_ok=True)

@@ -27,6 +27,7 @@ import pandas as pd
 from cloudtune import realdata
 from cloudtune.events import normalize_events
 from cloudtune.models.engine import CloudTuneModel
+from tests.benchmarks.markdown import md_table
 
 OUT = Path(__file__).parent / "results" / "events_real.md"
 MEL = "Australia/Melbourne"
@@ -116,14 +117,6 @@ def run(actuals: pd.DataFrame, events: pd.DataFrame, test_year: int, tz_shift: p
     return pd.DataFrame(rows)
 
 
-def _md(df: pd.DataFrame) -> str:
-    cols = list(df.columns)
-    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    for r in df.itertuples(index=False):
-        lines.append("| " + " | ".join(f"{v:.1f}" if isinstance(v, float) else str(v) for v in r) + " |")
-    return "\n".join(lines)
-
-
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--prophet", action="store_true")
@@ -145,7 +138,7 @@ def main(argv=None) -> int:
             line += f"; Prophet with the same events {g['mae_prophet'].mean():.1f}"
         parts.append(line)
     parts.append("\n(Melbourne local time is taken as UTC+11 for the origin midnight and Prophet's day labels.)\n")
-    parts.append(_md(res.drop(columns=["start"])))
+    parts.append(md_table(res.drop(columns=["start"]), 1))
     parts.append(f"\n_Run time {time.perf_counter() - t:.0f} s._\n")
     text = "\n".join(parts)
     OUT.write_text(text)

@@ -31,6 +31,7 @@ from cloudtune import realdata
 from cloudtune.api import forecast
 from cloudtune.backtest.metrics import mase, naive_scale, season_steps
 from cloudtune.outliers import detect_outliers, mask_from_flags
+from tests.benchmarks.markdown import md_table
 
 OUT = Path(__file__).parent / "results" / "outliers_twitter.md"
 
@@ -83,9 +84,7 @@ def main(argv=None) -> int:
              f"- with every origin down to 2 days of history ({len(short)} origins): with flags "
              f"{short['mase_with_flags'].mean():.3f}, without {short['mase_without'].mean():.3f}: on 2-3 days the "
              "detector cannot tell a spike from the day's shape (it flags up to 6% of points there)\n",
-             "| " + " | ".join(res.columns) + " |", "|" + "---|" * len(res.columns)]
-    for r in res.itertuples(index=False):
-        lines.append("| " + " | ".join(f"{v:.3f}" if isinstance(v, float) else str(v) for v in r) + " |")
+             md_table(res)]
     lines.append(f"\n_Run time {time.perf_counter() - t:.0f} s._\n")
     text = "\n".join(lines)
     OUT.write_text(text)
