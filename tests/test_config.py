@@ -53,3 +53,11 @@ def test_an_event_typo_is_rejected(tmp_path):
     path.write_text("region: us\nevents:\n  - name: a\n    occurences: []\n")
     with pytest.raises(ConfigError, match="unknown key 'events\\[0\\].occurences'.*Did you mean 'occurrences'"):
         load_calendar(path)
+
+
+def test_a_config_kept_elsewhere_still_finds_the_event_calendars(tmp_path, repo, monkeypatch):
+    path = tmp_path / "mine.yaml"
+    path.write_text("forecast:\n  horizon: 7d\n")
+    monkeypatch.chdir(repo)
+    config = load_config(path)
+    assert config.resolve(config.events_dir) == repo / "conf" / "events"

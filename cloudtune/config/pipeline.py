@@ -75,11 +75,15 @@ class PipelineConfig:
     source: str = field(default="<defaults>", compare=False, repr=False)
 
     def resolve(self, path: str) -> Path:
-        """A path from the config, relative to the project root that holds conf/."""
+        """A path from the config: absolute, or relative to the project that holds the config's conf/ folder,
+        or else to the working directory (a config file kept elsewhere still finds ./conf/events)."""
         p = Path(path)
-        if p.is_absolute() or self.source.startswith("<"):
+        if p.is_absolute():
             return p
-        return Path(self.source).resolve().parent.parent / p
+        candidates = [Path.cwd() / p]
+        if not self.source.startswith("<"):
+            candidates.insert(0, Path(self.source).resolve().parent.parent / p)
+        return next((c for c in candidates if c.exists()), candidates[0])
 
     def config_hash(self) -> str:
         body = {k: v for k, v in asdict(self).items() if k != "source"}
