@@ -1,5 +1,5 @@
 """Tables about what the fit sees: outlier flags and the event calendar."""
-from schemas.table import Column, Table, key_columns
+from schemas.table import Column, Table, key_columns, run_columns
 
 OUTLIER_FLAGS = Table(
     name="outlier_flags",
@@ -13,8 +13,7 @@ OUTLIER_FLAGS = Table(
         Column("method", "string", "Detector that raised it, e.g. mad_residual or manual.", nullable=False),
         Column("team", "string", "Team whose manual window raised or kept it (null for automatic flags)."),
         Column("note", "string", "Free text from the manual window, or detector detail."),
-        Column("run_id", "string", "Forecast run that produced the flag.", nullable=False),
-        Column("run_date", "date", "Run date; a rerun of the same date replaces its flags.", nullable=False),
+        *run_columns(),
     ),
     partition_by=("run_date",),
     key=("run_date",),

@@ -1,10 +1,7 @@
 """Tables a forecast run writes: runs, forecasts, components, failures, accuracy and event peaks."""
-from schemas.table import Column, Table, key_columns
+from schemas.table import Column, Table, key_columns, run_columns
 
-_RUN = (
-    Column("run_id", "string", "Forecast run that wrote the row.", nullable=False),
-    Column("run_date", "date", "Run date; a rerun of the same date replaces these rows.", nullable=False),
-)
+_RUN = run_columns()
 
 FORECAST_RUNS = Table(
     name="forecast_runs",

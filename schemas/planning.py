@@ -1,5 +1,5 @@
 """Tables for planners: capacity plans and the long-range data-center extract."""
-from schemas.table import Column, Table
+from schemas.table import Column, Table, run_columns
 
 CAPACITY_PLANS = Table(
     name="capacity_plans",
@@ -15,8 +15,7 @@ CAPACITY_PLANS = Table(
         Column("load_per_instance", "double", "Load one instance serves at target utilisation."),
         Column("headroom", "double", "Extra share added for failover and deploys."),
         Column("instances", "bigint", "Instances required."),
-        Column("run_id", "string", "Forecast run it comes from.", nullable=False),
-        Column("run_date", "date", "Run date.", nullable=False),
+        *run_columns(),
     ),
     partition_by=("run_date",),
     key=("run_date",),
@@ -34,8 +33,7 @@ LONG_RANGE_EXTRACT = Table(
         Column("p90", "double", "90th percentile."),
         Column("p99", "double", "99th percentile."),
         Column("peak_minute_p99", "double", "99th percentile of the week's busiest minute."),
-        Column("run_id", "string", "Forecast run it comes from.", nullable=False),
-        Column("run_date", "date", "Run date.", nullable=False),
+        *run_columns(),
     ),
     partition_by=("run_date",),
     key=("run_date",),

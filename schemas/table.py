@@ -56,3 +56,11 @@ def key_columns(level_doc: str = "") -> tuple[Column, ...]:
         Column("region", "string", "Region the service runs in, e.g. us.", nullable=False),
         Column("metric", "string", "What is counted, e.g. requests or orders.", nullable=False),
     )
+
+
+def run_columns() -> tuple[Column, ...]:
+    """run_id and run_date, which every table a forecast run writes ends with (partitioned by run_date)."""
+    return (
+        Column("run_id", "string", "Forecast run that wrote the row.", nullable=False),
+        Column("run_date", "date", "Run date; a rerun of the same date replaces these rows.", nullable=False),
+    )
