@@ -18,7 +18,7 @@ import pandas as pd
 
 from cloudtune.errors import InputError, ModelError
 from cloudtune.models.grain import grain_name, horizon_steps, parse_grain, regular_series
-from cloudtune.models.quantiles import ErrorModel, aggregate, backtest_pairs
+from cloudtune.models.quantiles import ErrorModel, aggregate, backtest_pairs, level_jumps
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +127,13 @@ class ModelSpec:
         pairs = backtest_pairs(calib["fit_predict"], y, step, calib["origins"], calib["horizon"], need,
                                drop=_unlearned_event_points(events, y.index[0]))
         if pairs:
-            errors = ErrorModel(pairs, offset, step, y.index[-1] + step, self.aggregation)
+            jumps, rate, share = np.zeros(0), 0.0, 0.0
+            level = getattr(core, "level_", None)
+            if level is not None and getattr(core, "mult_", False):  # jumps of the daily log level
+                windows = [(origin, ts[-1] + step) for origin, ts, _, _ in pairs]
+                jumps, rate, share = level_jumps(level.resid_, getattr(core, "days_", None), windows)
+            errors = ErrorModel(pairs, offset, step, y.index[-1] + step, self.aggregation, jumps=jumps,
+                                jump_rate=rate, jump_share=share)
         else:  # history too short to hold anything out: in-sample residuals, widened, and said so
             ok = y.notna().to_numpy()
             fitted = _combine(core.parts(y.index, regs, events), core.combine)

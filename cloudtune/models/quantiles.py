@@ -8,6 +8,11 @@ extrapolated by growing the day-level part of each error with sqrt(horizon) (min
 spread never shrinks with the horizon. Quantile values are
 ``(forecast + c) * exp(q) - c``, floored at 0, so they are non-negative.
 
+Level jumps of the history that no calibration window saw (an outage day before the first origin, a lasting level
+shift; see `level_jumps`) are added to the pointwise quantiles as a mixture: with the history's chance of being
+off the origin's level, the error is shifted by one of the observed jump sizes, either way. This widens the far
+tail (the P99) of series whose own history shows such jumps; the middle barely moves. Sample paths do not use it.
+
 `ErrorModel.sample_paths` draws correlated error paths: for each path and each day a day-level error is drawn from
 one origin (the day-mean error at that horizon), and the within-day errors come from one-hour blocks of another
 origin's errors at the same horizon (demeaned per day). Peaks over a window therefore see both a common level error
@@ -26,6 +31,97 @@ BUCKET_EDGES_DAYS = np.array([0, 1, 2, 4, 7, 14, 28, 56, 112, 224, 448, 1e9])
 MIN_ERRORS = 10
 MIN_LEVEL_SOURCES = 4  # day-level errors pooled per horizon day of a sample path (neighbouring days added)
 PATH_OUTLIER_SDS = 6.0  # sample paths leave out errors further than this many robust SDs from their origin's median
+JUMP_MIN_LOG = float(np.log(2.0))  # a day-to-day change of the daily level residual this large (x2 or /2) is a jump
+JUMP_SDS = 5.0  # ... and also this many robust SDs of the day-to-day changes (ordinary day noise is not a jump)
+MAX_JUMP_SIZES = 8  # the mixture uses at most this many jump sizes (quantiles of the observed ones)
+MAX_EXCURSION_DAYS = 3  # a jump undone within this many days is an excursion (outage, holiday), not a lasting shift
+
+
+def _jump_stats(d: np.ndarray, big: np.ndarray, max_excursion: int) -> tuple[int, float, int]:
+    """(lasting shifts, days spent in excursions, days) of day-to-day changes `d` with jumps at `big`. A jump
+    followed within `max_excursion` days by a jump back (opposite sign, the two cancelling to within half of the
+    larger) is an excursion (an outage, a holiday, a storm day) lasting the days between; the others are lasting
+    shifts."""
+    idx = np.flatnonzero(big)
+    used = np.zeros(len(idx), bool)
+    shifts, excursion_days = 0, 0.0
+    for a in range(len(idx)):
+        if used[a]:
+            continue
+        used[a] = True
+        back = None
+        for b in range(a + 1, len(idx)):
+            if idx[b] - idx[a] > max_excursion:
+                break
+            if not used[b] and np.sign(d[idx[b]]) != np.sign(d[idx[a]]) and \
+                    abs(d[idx[a]] + d[idx[b]]) <= 0.5 * max(abs(d[idx[a]]), abs(d[idx[b]])):
+                back = b
+                break
+        if back is None:
+            shifts += 1
+        else:
+            used[back] = True
+            excursion_days += idx[back] - idx[a]
+    return shifts, excursion_days, len(d)
+
+
+def level_jumps(resid: np.ndarray, days: pd.DatetimeIndex | None = None,
+                windows: list[tuple] | None = None) -> tuple[np.ndarray, float, float]:
+    """(sizes, lasting-shift rate per day, share of days in excursions) of the level jumps in a history that the
+    calibration errors do not already hold.
+
+    A jump is a day-to-day change of the daily log-level residual (after trend, day of week and the other level
+    terms) of at least max(`JUMP_MIN_LOG`, `JUMP_SDS` robust SDs of those changes). A jump that is undone within
+    `MAX_EXCURSION_DAYS` (a day-long outage: down, then back up) is an excursion: the chance that a forecast step
+    falls in one is the share of days the history spent in them, whatever the horizon. Any other jump is a lasting
+    shift: the chance that one happened between the origin and a step grows with the horizon. Sizes are absolute:
+    a history that fell to a tenth for a day says the level can move by that much, either way.
+
+    Calibration origins sit in the later half of the history, so the out-of-sample errors hold the jumps inside
+    their windows (`windows`: [(start, end)]) at that span's rates, and none from the earlier half. The rates
+    returned are the excess of the whole history's over those inside the windows (0 when the windows saw as
+    many), so jumps are not counted twice; without `days`/`windows`, the whole history's."""
+    r = np.asarray(resid, dtype=float)
+    ok = np.isfinite(r)
+    if ok.sum() < 5:
+        return np.zeros(0), 0.0, 0.0
+    d = np.diff(r[ok])
+    sd = 1.4826 * np.median(np.abs(d - np.median(d)))
+    big = np.abs(d) >= max(JUMP_MIN_LOG, JUMP_SDS * sd)
+    if not big.any():
+        return np.zeros(0), 0.0, 0.0
+    shifts, exc, n = _jump_stats(d, big, MAX_EXCURSION_DAYS)
+    rate, share = shifts / n, exc / n
+    if days is not None and windows:
+        at = pd.DatetimeIndex(days)[ok][1:]  # a change belongs to the day it lands on
+        inside = np.zeros(len(at), bool)
+        for lo, hi in windows:
+            inside |= (at >= lo) & (at < hi)
+        if inside.any():
+            s_in, e_in, n_in = _jump_stats(d[inside], big[inside], MAX_EXCURSION_DAYS)
+            rate, share = max(rate - s_in / n_in, 0.0), max(share - e_in / n_in, 0.0)
+    return np.abs(d[big]), float(rate), float(share)
+
+
+def _mixture_quantiles(e: np.ndarray, levels: np.ndarray, pi: float, jumps: np.ndarray) -> np.ndarray:
+    """Quantiles at `levels` of the mixture: with probability 1 - pi the error e, with probability pi e plus a
+    jump drawn from `jumps` with a random sign (a level jump that happened between the origin and the step)."""
+    if pi <= 0 or len(jumps) == 0:
+        return np.quantile(e, levels)
+    e = np.sort(e)
+    if len(jumps) > MAX_JUMP_SIZES:  # a few representative sizes keep the cost O(n log n)
+        jumps = np.quantile(jumps, (np.arange(MAX_JUMP_SIZES) + 0.5) / MAX_JUMP_SIZES)
+    # the jumped parts from evenly spaced order statistics of the errors (all of them when there are few)
+    sub = e[np.linspace(0, len(e) - 1, min(len(e), 2000)).round().astype(int)]
+    n, k, m = len(e), len(sub), len(jumps)
+    vals = np.concatenate([e] + [sub + j for j in jumps] + [sub - j for j in jumps])
+    w = np.concatenate([np.full(n, (1 - pi) / n), np.full(2 * m * k, pi / (2 * m * k))])
+    o = np.argsort(vals, kind="stable")
+    vals, cw = vals[o], np.cumsum(w[o])
+    cw /= cw[-1]
+    # the inverse of the mixture's CDF (a step function; the levels are already the finite-sample ones)
+    pos = np.clip(np.searchsorted(cw, levels, side="left"), 0, len(vals) - 1)
+    return vals[pos]
 
 
 def _drop_outlying(e: np.ndarray, k: float) -> np.ndarray:
@@ -108,7 +204,8 @@ class ErrorModel:
     """Out-of-sample log errors by horizon; fitted from backtest pairs (or in-sample residuals as a last resort)."""
 
     def __init__(self, pairs: list[tuple], offset: float, step: pd.Timedelta, end: pd.Timestamp,
-                 how: str = "mean", source: str = "out-of-sample", inflate: float = 1.0):
+                 how: str = "mean", source: str = "out-of-sample", inflate: float = 1.0,
+                 jumps: np.ndarray | None = None, jump_rate: float = 0.0, jump_share: float = 0.0):
         self.pairs = pairs
         self.offset = float(offset)
         self.step = step
@@ -116,7 +213,18 @@ class ErrorModel:
         self.how = how
         self.source = source
         self.inflate = inflate
+        self.jumps = np.zeros(0) if jumps is None else np.asarray(jumps, dtype=float)
+        self.jump_rate = float(jump_rate)
+        self.jump_share = float(jump_share)
         self._cache: dict = {}
+
+    def _jump_prob(self, days: float) -> float:
+        """Chance that a step `days` ahead is off the origin's level by a jump (see `level_jumps`): in an
+        excursion (the history's share of days in them), or after a lasting shift since the origin (Poisson at
+        the history's shift rate); at most one half."""
+        if len(self.jumps) == 0 or (self.jump_rate <= 0 and self.jump_share <= 0):
+            return 0.0
+        return float(min(1.0 - np.exp(-self.jump_rate * days) + self.jump_share, 0.5))
 
     def _errors(self, grain: pd.Timedelta) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(horizon days, log error, its day-level part) for every pair point aggregated to `grain`. The day-level
@@ -158,7 +266,8 @@ class ErrorModel:
         for i in range(nb):
             sel = e[b == i]
             if len(sel) >= MIN_ERRORS:
-                out[i] = np.quantile(sel, finite_sample_levels(qs, len(sel)))
+                out[i] = _mixture_quantiles(sel, finite_sample_levels(qs, len(sel)), self._jump_prob(mids[i]),
+                                            self.jumps)
         if np.isnan(out).all():
             spread = np.quantile(e, qs) if len(e) else np.zeros(len(qs))
             out[0] = spread
@@ -169,7 +278,8 @@ class ErrorModel:
                 if sel.sum() >= MIN_ERRORS:
                     center = np.median(d[sel])  # the spread of the level error grows, not its bias
                     grown = (e[sel] - d[sel]) + center + (d[sel] - center) * np.sqrt(mids[i] / mids[last])
-                    out[i] = np.quantile(grown, finite_sample_levels(qs, len(grown)))
+                    out[i] = _mixture_quantiles(grown, finite_sample_levels(qs, len(grown)),
+                                                self._jump_prob(mids[i]), self.jumps)
                 else:
                     med = out[last]
                     q50 = np.interp(0.5, qs, med) if len(qs) > 1 else 0.0

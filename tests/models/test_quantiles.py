@@ -4,7 +4,8 @@ import pandas as pd
 
 from cloudtune.events import normalize_events
 from cloudtune.models.base import _unlearned_event_points
-from cloudtune.models.quantiles import backtest_pairs, finite_sample_levels
+from cloudtune.models.engine import CloudTuneModel
+from cloudtune.models.quantiles import ErrorModel, backtest_pairs, finite_sample_levels, level_jumps
 
 
 def test_finite_sample_levels_pick_the_conformal_order_statistic():
@@ -42,3 +43,52 @@ def test_refits_leave_out_events_they_had_not_seen():
     early = drop(pd.Timestamp("2025-01-03", tz="UTC"), ts)
     assert early[sale].all()
     assert _unlearned_event_points(None) is None
+
+
+def test_level_jumps_split_excursions_from_shifts_and_skip_what_calibration_saw():
+    rng = np.random.default_rng(0)
+    r = rng.normal(0, 0.03, 30)
+    days = pd.date_range("2025-01-01", periods=30, freq="D", tz="UTC")
+    quiet = level_jumps(r, days)
+    assert len(quiet[0]) == 0 and quiet[1:] == (0.0, 0.0)  # day noise is not a jump
+    out = r.copy()
+    out[3] -= 2.0  # a one-day outage early on: down then back up, an excursion of one day
+    sizes, rate, share = level_jumps(out, days)
+    assert len(sizes) == 2 and np.all(sizes > 1.8) and rate == 0.0 and np.isclose(share, 1 / 29)
+    shift = r.copy()
+    shift[5:] += 1.0  # a lasting shift
+    sizes, rate, share = level_jumps(shift, days)
+    assert len(sizes) == 1 and np.isclose(rate, 1 / 29) and share == 0.0
+    # the same outage inside the calibration windows is already among the out-of-sample errors
+    late = r.copy()
+    late[25] -= 2.0
+    _, rate, share = level_jumps(late, days, [(days[20], days[-1] + pd.Timedelta("1d"))])
+    assert rate == 0.0 and share == 0.0
+
+
+def test_jump_mixture_widens_the_tail_not_the_middle():
+    origin = pd.Timestamp("2025-01-01", tz="UTC")
+    ts = pd.date_range(origin, periods=1440, freq="1min")
+    rng = np.random.default_rng(1)
+    actual = 100 * np.exp(rng.normal(0, 0.05, len(ts)))
+    pairs = [(origin, ts, actual, np.full(len(ts), 100.0))]
+    args = (pairs, 1.0, pd.Timedelta("1min"), ts[-1] + pd.Timedelta("1min"))
+    qs = (0.5, 0.9, 0.99)
+    calm = ErrorModel(*args).table(pd.Timedelta("1min"), qs)[0]
+    jumpy = ErrorModel(*args, jumps=np.array([1.5]), jump_share=0.06).table(pd.Timedelta("1min"), qs)[0]
+    assert abs(jumpy[0] - calm[0]) < 0.01  # the median stays
+    assert jumpy[1] - calm[1] < 0.05  # the P90 barely moves (3% of steps jump up)
+    assert jumpy[2] > 1.4  # the P99 holds the jump
+
+
+def test_an_early_outage_widens_the_p99_of_a_calm_series():
+    ts = pd.date_range("2025-01-01", periods=14 * 288, freq="5min", tz="UTC")
+    rng = np.random.default_rng(2)
+    y = 30 * np.exp(rng.normal(0, 0.05, len(ts)))
+    hist = pd.Series(y, index=ts)
+    base = CloudTuneModel().fit(hist).forecast("1d", quantiles=(0.5, 0.9, 0.99))
+    dip = hist.copy()
+    dip[(ts >= "2025-01-03") & (ts < "2025-01-04")] /= 8  # a day at an eighth, before any calibration origin
+    wide = CloudTuneModel().fit(dip).forecast("1d", quantiles=(0.5, 0.9, 0.99))
+    assert (wide["p99"] / wide["mean"]).median() > 2 * (base["p99"] / base["mean"]).median()
+    assert (wide["p90"] / wide["mean"]).median() < 1.2 * (base["p90"] / base["mean"]).median()
