@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from cloudtune.errors import ModelError
+from cloudtune.events.effects import EventEffects
 from cloudtune.models.base import ModelSpec
 from cloudtune.models.grain import DAY
 from cloudtune.models.level import NS_PER_DAY, DailyLevel
@@ -28,44 +29,6 @@ from cloudtune.models.settings import CloudTuneSettings
 from cloudtune.models.shape import WEEKDAY_INDEX, IntradayShape, nanmedian, smooth_circular
 
 log = logging.getLogger(__name__)
-
-try:  # learned event effects live with the events package (another module owner)
-    from cloudtune.events.effects import EventEffects
-except ImportError:  # pragma: no cover - until it lands, a flat-lift stand-in with the same interface
-    EventEffects = None
-
-
-class FlatEventEffects:
-    """Stand-in with the EventEffects interface: one flat multiplicative lift per event name (median of
-    actual / baseline inside its past windows), or its prior lift when it never happened."""
-
-    def __init__(self, settings=None):
-        self.settings = settings
-
-    def fit(self, ts, actual, baseline, events):
-        self.lifts_ = {}
-        for name, occ in events.groupby("name"):
-            inside = _window_mask(ts, occ)
-            ok = inside & (baseline > 0)
-            if ok.sum() >= 1:
-                self.lifts_[name] = (float(np.median(actual[ok] / baseline[ok])), int(_count_seen(ts, occ)), "learned")
-            else:
-                prior = occ["prior_lift"].dropna()
-                self.lifts_[name] = (float(prior.iloc[0]) if len(prior) else 1.0, 0, "prior")
-        return self
-
-    def multipliers(self, ts, events):
-        out = pd.DataFrame(index=ts)
-        for name, occ in events.groupby("name"):
-            lift = self.lifts_.get(name)
-            if lift is None:
-                prior = occ["prior_lift"].dropna()
-                lift = (float(prior.iloc[0]) if len(prior) else 1.0, 0, "prior")
-            out[name] = np.where(_window_mask(ts, occ, ramps=False), lift[0], 1.0)
-        return out
-
-    def summary(self):
-        return [dict(name=n, lift=v[0], occurrences_learned=v[1], source=v[2]) for n, v in self.lifts_.items()]
 
 
 def _window_mask(ts: pd.DatetimeIndex, events: pd.DataFrame, ramps: bool = True) -> np.ndarray:
@@ -155,10 +118,6 @@ def _unique_sorted(v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         new[1:] = v[1:] != v[:-1]
         return v[new], np.cumsum(new) - 1
     return np.unique(v, return_inverse=True)
-
-
-def _count_seen(ts, events) -> int:
-    return int(sum(((ts >= r.start) & (ts < r.end)).any() for r in events.itertuples()))
 
 
 class CloudTuneModel(ModelSpec):
@@ -309,11 +268,10 @@ class TwoResolutionCore:
         # Event effects learned on the event-free baseline.
         self.effects_ = None
         if self.events_used_:
-            cls = EventEffects or FlatEventEffects
             base = self._baseline(y.index, regs, events)
             act = y.to_numpy(dtype=float)
             good = np.isfinite(act)
-            self.effects_ = cls().fit(y.index[good], act[good], base[good], events)
+            self.effects_ = EventEffects().fit(y.index[good], act[good], base[good], events)
         return self
 
     # -- predict ------------------------------------------------------------------------------------------------
@@ -390,11 +348,7 @@ class TwoResolutionCore:
         if events is not None and len(events):
             effects = self.effects_
             if effects is None:  # fitted without events: unfitted effects apply priors (or 1.0 without one)
-                if EventEffects is not None:
-                    effects = EventEffects()
-                else:  # pragma: no cover - only without the events package
-                    effects = FlatEventEffects()
-                    effects.lifts_ = {}
+                effects = EventEffects()
             mult = effects.multipliers(pd.DatetimeIndex(ts), events)
             base = None
             running = np.ones(len(ts))

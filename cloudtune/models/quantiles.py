@@ -362,7 +362,6 @@ class ErrorModel:
             return np.zeros((n_paths, n))
         lev_s, lev_v = np.asarray(lev_s), np.asarray(lev_v)
         noise_mat, pred_mat = np.vstack(noise_rows), np.vstack(pred_rows)
-        n_od = len(lev_v)
         k_t = np.maximum(np.asarray((ts - self.end) // self.step, dtype=int), 0)
         day_t = k_t // per_day
         if per_day > 1:  # clock slot of the day (origins are UTC midnights, so offsets are clock times)
