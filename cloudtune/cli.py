@@ -67,6 +67,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--run-date", default=None, help="run date YYYY-MM-DD (default: today, UTC)")
     p.add_argument("--days", type=int, default=None, help="days of sample history (default: config)")
     p.set_defaults(handler=_cmd_run)
+
+    from cloudtune.commands import register_all
+
+    register_all(sub, common)
     return parser
 
 

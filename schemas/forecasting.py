@@ -1,4 +1,4 @@
-"""Tables a forecast run writes: runs, forecasts, components, failures, accuracy and event peaks."""
+"""Tables a forecast run writes: runs, forecasts, components, failures, event peaks and the long-range extract."""
 from schemas.table import Column, Table, key_columns, run_columns
 
 _RUN = run_columns()
@@ -75,25 +75,6 @@ FAILURES = Table(
     key=("run_date",),
 )
 
-ACCURACY = Table(
-    name="accuracy",
-    doc="Backtest and live accuracy per series, model and horizon, always beside seasonal naive.",
-    columns=(
-        *key_columns(),
-        Column("model", "string", "Model evaluated.", nullable=False),
-        Column("origin", "timestamp", "Forecast origin of the backtest fold (null for a summary row)."),
-        Column("horizon", "string", "Horizon bucket, e.g. 1d or 7d."),
-        Column("mase", "double", "Mean absolute error scaled by seasonal naive's."),
-        Column("smape", "double", "Symmetric mean absolute percentage error, 0..2."),
-        Column("coverage_p90", "double", "Share of actuals at or below P90."),
-        Column("coverage_p99", "double", "Share of actuals at or below P99."),
-        Column("points", "bigint", "Points scored."),
-        *_RUN,
-    ),
-    partition_by=("run_date",),
-    key=("run_date",),
-)
-
 EVENT_PEAKS = Table(
     name="event_peaks",
     doc="For each future event occurrence and day: quantiles of the peak minute's load, its time and spread.",
@@ -107,6 +88,25 @@ EVENT_PEAKS = Table(
         Column("peak_p99", "double", "99th percentile of the window's maximum."),
         Column("peak_ts", "timestamp", "Expected time of the peak minute."),
         Column("peak_to_mean", "double", "Expected peak divided by the window's mean load."),
+        *_RUN,
+    ),
+    partition_by=("run_date",),
+    key=("run_date",),
+)
+
+
+LONG_RANGE_EXTRACT = Table(
+    name="long_range_extract",
+    doc="Weekly regional forecasts two years ahead, for data-center planning.",
+    columns=(
+        Column("region", "string", "Region.", nullable=False),
+        Column("metric", "string", "Metric.", nullable=False),
+        Column("week_start", "date", "Monday of the week (UTC).", nullable=False),
+        Column("mean", "double", "Expected weekly total."),
+        Column("p50", "double", "Median."),
+        Column("p90", "double", "90th percentile."),
+        Column("p99", "double", "99th percentile."),
+        Column("peak_minute_p99", "double", "99th percentile of the week's busiest minute."),
         *_RUN,
     ),
     partition_by=("run_date",),

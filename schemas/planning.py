@@ -1,4 +1,4 @@
-"""Tables for planners: capacity plans and the long-range data-center extract."""
+"""Tables for capacity planning."""
 from schemas.table import Column, Table, run_columns
 
 CAPACITY_PLANS = Table(
@@ -15,24 +15,6 @@ CAPACITY_PLANS = Table(
         Column("load_per_instance", "double", "Load one instance serves at target utilisation."),
         Column("headroom", "double", "Extra share added for failover and deploys."),
         Column("instances", "bigint", "Instances required."),
-        *run_columns(),
-    ),
-    partition_by=("run_date",),
-    key=("run_date",),
-)
-
-LONG_RANGE_EXTRACT = Table(
-    name="long_range_extract",
-    doc="Weekly regional forecasts two years ahead, for data-center planning.",
-    columns=(
-        Column("region", "string", "Region.", nullable=False),
-        Column("metric", "string", "Metric.", nullable=False),
-        Column("week_start", "date", "Monday of the week (UTC).", nullable=False),
-        Column("mean", "double", "Expected weekly total."),
-        Column("p50", "double", "Median."),
-        Column("p90", "double", "90th percentile."),
-        Column("p99", "double", "99th percentile."),
-        Column("peak_minute_p99", "double", "99th percentile of the week's busiest minute."),
         *run_columns(),
     ),
     partition_by=("run_date",),
