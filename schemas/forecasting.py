@@ -28,7 +28,8 @@ FORECASTS = Table(
     doc="Forecasts in long format, at every level of the hierarchy, reconciled.",
     columns=(
         *key_columns(" '*' at an aggregate level."),
-        Column("level", "string", "series, region or global.", nullable=False),
+        Column("level", "string", "Hierarchy level: series (a service in a region), region (service '*'), global "
+               "(service and region '*'), or another configured level.", nullable=False),
         Column("grain", "string", "1min, 5min, 15min, 30min, 1h, 1d or 1w.", nullable=False),
         Column("ts", "timestamp", "UTC start of the forecast interval.", nullable=False),
         Column("mean", "double", "Expected load.", nullable=False),
@@ -36,6 +37,8 @@ FORECASTS = Table(
         Column("p90", "double", "90th percentile."),
         Column("p99", "double", "99th percentile."),
         Column("model", "string", "Model that answered."),
+        Column("base_mean", "double", "The model's own mean before reconciliation."),
+        Column("reconciliation", "string", "Reconciliation method applied (null when not reconciled)."),
         *_RUN,
     ),
     partition_by=("run_date",),
@@ -97,16 +100,20 @@ EVENT_PEAKS = Table(
 
 LONG_RANGE_EXTRACT = Table(
     name="long_range_extract",
-    doc="Weekly regional forecasts two years ahead, for data-center planning.",
+    doc="Weekly forecasts two years ahead per region (service '*') and per service in region, reconciled, for "
+        "data-center planning. Loads are per minute: the week's mean load and the week's busiest minute.",
     columns=(
-        Column("region", "string", "Region.", nullable=False),
-        Column("metric", "string", "Metric.", nullable=False),
+        *key_columns(" '*' for a region total."),
+        Column("level", "string", "Hierarchy level: series (a service in a region), region or global.",
+               nullable=False),
         Column("week_start", "date", "Monday of the week (UTC).", nullable=False),
-        Column("mean", "double", "Expected weekly total."),
-        Column("p50", "double", "Median."),
-        Column("p90", "double", "90th percentile."),
-        Column("p99", "double", "99th percentile."),
-        Column("peak_minute_p99", "double", "99th percentile of the week's busiest minute."),
+        Column("mean", "double", "Expected mean load per minute over the week."),
+        Column("p50", "double", "Median of the week's mean load per minute."),
+        Column("p90", "double", "90th percentile of the week's mean load per minute."),
+        Column("p99", "double", "99th percentile of the week's mean load per minute."),
+        Column("peak_minute_p50", "double", "Median load of the week's busiest minute."),
+        Column("peak_minute_p90", "double", "90th percentile load of the week's busiest minute."),
+        Column("peak_minute_p99", "double", "99th percentile load of the week's busiest minute."),
         *_RUN,
     ),
     partition_by=("run_date",),
