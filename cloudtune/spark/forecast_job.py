@@ -127,7 +127,8 @@ def run_forecast(spark: SparkSession, config: PipelineConfig, run_date: date | N
 def _write_outputs(spark: SparkSession, db: str, wide: DataFrame, run_date: date) -> dict:
     where = {"run_date": run_date}
     rec = F.col("record")
-    forecasts = wide.where(rec == "forecast").withColumn("level", F.lit("series"))
+    forecasts = (wide.where(rec == "forecast").withColumn("level", F.lit("series"))
+                 .withColumn("base_mean", F.col("mean")).withColumn("reconciliation", F.lit(None)))
     replace_partition(spark, forecasts, db, FORECASTS, where)
     replace_partition(spark, wide.where(rec == "component"), db, FORECAST_COMPONENTS, where)
     flags = wide.where(rec == "flag").withColumn("reason", F.col("flag_reason"))
