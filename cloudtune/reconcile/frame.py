@@ -1,0 +1,95 @@
+"""Reconcile a long frame of base forecasts for one hierarchy: matrix products only, per timestamp.
+
+All levels are computed as S @ (reconciled bottom), so every parent equals the sum of its children exactly (to
+floating point). Non-negativity: the reconciled bottom means are clipped at zero before summing up, so clipping
+keeps coherence (it can raise a parent's mean slightly above the pure projection when some series went negative).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from cloudtune.errors import InputError, shorten
+from cloudtune.reconcile.hierarchy import NODE_COLUMNS, Hierarchy
+from cloudtune.reconcile.projection import Projection
+from cloudtune.reconcile.quantiles import bottom_quantiles, ordered_non_negative, parent_spreads, quantile_columns
+
+BASE_COLUMNS = NODE_COLUMNS + ["ts", "mean"]
+
+
+def reconcile_frame(base: pd.DataFrame, hierarchy: Hierarchy, projection: Projection) -> pd.DataFrame:
+    """Reconciled rows for `base` (long: service, region, metric, level, ts, mean, pNN..., anything else).
+
+    Every node of the hierarchy needs exactly one base row per ts. Returns the same rows and columns (others passed
+    through) with mean and pNN reconciled, plus base_mean (the unreconciled mean) and reconciliation (method used).
+    Base quantiles of aggregate nodes are not used: parents' quantiles are rebuilt from their children's.
+    """
+    missing = [c for c in BASE_COLUMNS if c not in base.columns]
+    if missing:
+        raise InputError(f"base forecasts are missing column(s) {', '.join(missing)}; expected "
+                         f"{', '.join(BASE_COLUMNS)} and quantile columns such as p50, p90, p99")
+    qcols = quantile_columns(base.columns)
+    n, m = hierarchy.S.shape
+    node, t_code = _locate(base, hierarchy)
+    n_ts = int(t_code.max()) + 1 if len(base) else 0
+
+    Y = np.full((n_ts, n), np.nan)
+    Y[t_code, node] = base["mean"].to_numpy(dtype=float)
+    _require_complete(Y, base, t_code, hierarchy, "mean")
+    bottom_cols = hierarchy.bottom_slice
+    reconciled = np.clip(Y @ projection.P.T, 0.0, None)
+    means = reconciled @ hierarchy.S.T
+
+    out = base.copy()
+    out["base_mean"] = base["mean"].astype(float)
+    out["mean"] = means[t_code, node]
+    if qcols:
+        on_bottom = node >= n - m
+        base_q = np.full((n_ts, m, len(qcols)), np.nan)
+        base_q[t_code[on_bottom], node[on_bottom] - (n - m)] = base.loc[on_bottom, qcols].to_numpy(dtype=float)
+        if np.isnan(base_q).any():
+            t, j, k = (int(i[0]) for i in np.nonzero(np.isnan(base_q)))
+            raise InputError(f"{qcols[k]} is missing for series {hierarchy.node_labels()[n - m + j]} at "
+                             f"{_ts_at(base, t_code, t)}; bottom-level rows need every quantile column")
+        q = np.empty((n_ts, n, len(qcols)))
+        q[:, bottom_cols] = bottom_quantiles(reconciled, Y[:, bottom_cols], base_q)
+        spreads = q[:, bottom_cols] - reconciled[..., None]
+        parents = np.arange(n - m)
+        if len(parents):
+            for k in range(len(qcols)):
+                q[:, parents, k] = means[:, parents] + parent_spreads(spreads[..., k], hierarchy.S[parents],
+                                                                      projection.correlation)
+            q[:, parents] = ordered_non_negative(q[:, parents])
+        for k, col in enumerate(qcols):
+            out[col] = q[t_code, node, k]
+    out["reconciliation"] = projection.method
+    return out
+
+
+def _locate(base: pd.DataFrame, hierarchy: Hierarchy) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's node index (row of S) and timestamp code; raises on rows outside the hierarchy or duplicates."""
+    nodes = hierarchy.nodes.reset_index(drop=True).reset_index().rename(columns={"index": "_node"})
+    keyed = base[NODE_COLUMNS].astype(str).merge(nodes, on=NODE_COLUMNS, how="left")
+    if keyed._node.isna().any():
+        bad = keyed[keyed._node.isna()].drop_duplicates()
+        raise InputError(f"rows for {shorten((bad.level + ':' + bad.service + '/' + bad.region + '/' + bad.metric), 5)}"
+                         f" are not nodes of the {hierarchy.label} hierarchy; check the level and the '*' keys")
+    node = keyed._node.to_numpy(dtype=int)
+    t_code = pd.factorize(base["ts"])[0]
+    pair = t_code.astype(np.int64) * len(nodes) + node
+    if len(np.unique(pair)) != len(pair):
+        i = int(np.flatnonzero(pd.Series(pair).duplicated().to_numpy())[0])
+        raise InputError(f"more than one base row for {hierarchy.node_labels()[node[i]]} at {base['ts'].iloc[i]}; "
+                         f"pass one row per node and ts (one grain at a time)")
+    return node, t_code
+
+
+def _require_complete(Y: np.ndarray, base: pd.DataFrame, t_code: np.ndarray, hierarchy: Hierarchy, col: str):
+    if np.isnan(Y).any():
+        t, i = (int(v[0]) for v in np.nonzero(np.isnan(Y)))
+        raise InputError(f"no base {col} for {hierarchy.node_labels()[i]} at {_ts_at(base, t_code, t)}; every node "
+                         f"of the hierarchy needs a base forecast at every timestamp")
+
+
+def _ts_at(base: pd.DataFrame, t_code: np.ndarray, t: int):
+    return base["ts"].iloc[int(np.flatnonzero(t_code == t)[0])]
