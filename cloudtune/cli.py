@@ -7,6 +7,8 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import time
+from datetime import date
 from pathlib import Path
 
 from cloudtune.config import PipelineConfig, load_config
@@ -56,16 +58,12 @@ def _parser() -> argparse.ArgumentParser:
                    help="file format (default: from the extension)")
     p.set_defaults(handler=_cmd_ingest)
 
-    p = sub.add_parser("forecast", parents=[common],
-                       help="the daily forecast run: outliers, fit, forecast, components, peaks -> Delta tables")
-    p.add_argument("--run-date", default=None, help="run date YYYY-MM-DD (default: today, UTC); a rerun replaces it")
-    p.set_defaults(handler=_cmd_forecast)
-
     p = sub.add_parser("run", parents=[common],
                        help="the main pipeline on the embedded default: sample (or --source) -> ingest -> forecast")
     p.add_argument("--source", default=None, help="actuals file to ingest instead of the sample fleet")
     p.add_argument("--run-date", default=None, help="run date YYYY-MM-DD (default: today, UTC)")
     p.add_argument("--days", type=int, default=None, help="days of sample history (default: config)")
+    p.add_argument("--quiet", action="store_true", help="no progress lines")
     p.set_defaults(handler=_cmd_run)
 
     from cloudtune.commands import register_all
@@ -84,9 +82,12 @@ def _cmd_init(args, config: PipelineConfig) -> int:
     from cloudtune.spark.tables import create_tables
 
     spark = _spark(args, config)
+    from cloudtune.spark.views import register_views
+
     names = create_tables(spark, config.database)
+    views = register_views(spark, config.database)
     _write_sql_properties(args, config)
-    print(f"{len(names)} tables ready in database '{config.database}' under {Path(args.warehouse).resolve()}")
+    print(f"{len(names)} tables and {len(views)} views ready in database '{config.database}' under {Path(args.warehouse).resolve()}")
     return 0
 
 
@@ -125,51 +126,33 @@ def _cmd_ingest(args, config: PipelineConfig) -> int:
 
 
 def _cmd_run(args, config: PipelineConfig) -> int:
+    """simulate (or --source) -> ingest -> forecast and reconcile -> long-range extract, then where to look."""
+    from cloudtune.commands.forecast import daily_run, long_range_run, parse_run_date
     from cloudtune.spark.ingest import ingest_file
     from cloudtune.spark.tables import create_tables
 
+    started = time.monotonic()
     warehouse = Path(args.warehouse).resolve()
+    run_date = parse_run_date(args.run_date)
     source = args.source
     if source is None:
         paths = _simulate(args, config, warehouse.parent / f"{warehouse.name}-sample", "csv")
         source = paths["actuals"]
         print(f"simulated sample fleet: {source}")
+        run_date = run_date or date.fromisoformat(config.simulate.end)  # the day after the sample's history
     spark = _spark(args, config)
     create_tables(spark, config.database)
     print(ingest_file(spark, config, source).text())
-    print(_forecast(spark, config, args.run_date))
+    code = daily_run(spark, config, run_date, args.quiet)
+    code = long_range_run(spark, config, run_date, args.quiet, None) or code
     props = _write_sql_properties(args, config)
-    print(f"\nDelta tables: {warehouse / (config.database + '.db')}  (database '{config.database}')")
-    print("Query them with Spark SQL, for example:")
+    print(f"\nDone in {time.monotonic() - started:.0f} s.")
+    print(f"Delta tables: {warehouse / (config.database + '.db')}  (database '{config.database}')")
+    print("Query them with Spark SQL (README.md has more examples), for example:")
     print(f"  PATH=\"$PWD/.venv/bin:$PATH\" spark-sql --properties-file {props} -e "
-          f"\"select service, region, count(*) as minutes, round(avg(value)) as mean "
-          f"from {config.database}.actuals group by 1, 2 order by 1, 2\"")
-    print(f"  ... or: select service, region, event, day, peak_p90, peak_ts, peak_to_mean "
-          f"from {config.database}.event_peaks order by peak_p90 desc limit 10")
-    return 0
-
-
-def _cmd_forecast(args, config: PipelineConfig) -> int:
-    from cloudtune.spark.tables import create_tables
-
-    spark = _spark(args, config)
-    create_tables(spark, config.database)
-    print(_forecast(spark, config, args.run_date))
-    return 0
-
-
-def _forecast(spark, config: PipelineConfig, run_date: str | None) -> str:
-    from datetime import date
-
-    from cloudtune.spark.forecast_job import run_forecast
-
-    try:
-        day = date.fromisoformat(run_date) if run_date else None
-    except ValueError:
-        raise CloudTuneError(f"--run-date must be YYYY-MM-DD, got {run_date!r}") from None
-    r = run_forecast(spark, config, day)
-    return (f"forecast run {r['run_id']} ({r['run_date']}): {r['series']} series "
-            f"({r['series_fallback']} fallback, {r['series_failed']} failed), {r['forecast_rows']} forecast rows")
+          f"\"select service, region, event, day, peak_p90, peak_ts, peak_to_mean "
+          f"from {config.database}.latest_event_peaks order by peak_p90 desc limit 10\"")
+    return code
 
 
 def _write_sql_properties(args, config: PipelineConfig) -> Path:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from cloudtune.config.pipeline import ForecastSettings
@@ -30,6 +31,7 @@ class SeriesResult:
     peaks: pd.DataFrame
     report: dict
     summary: dict = field(default_factory=dict)
+    residuals: pd.DataFrame = field(default_factory=pd.DataFrame)  # hourly ts, residual: for MinT reconciliation
 
 
 def run_series(rows: pd.DataFrame, key: tuple, run: ForecastSettings, model: ModelSettings,
@@ -52,18 +54,44 @@ def run_series(rows: pd.DataFrame, key: tuple, run: ForecastSettings, model: Mod
         own_events = events if report["model"] == "cloudtune" else None
         grain = max(parse_grain(run.grain), fitted.step_)  # an hourly series is forecast hourly, not failed
         fc = fitted.forecast(run.horizon, grain, TABLE_QUANTILES, events=own_events).assign(grain=grain_name(grain))
-        comps = _components(fitted, run, own_events)
+        comps = _components(fitted, run, own_events) if run.components else pd.DataFrame()
         peaks = pd.DataFrame()
-        if own_events is not None and len(own_events):
+        if run.peaks and own_events is not None and len(own_events):
             peaks = forecast_peaks(fitted, own_events, TABLE_QUANTILES, n_paths=run.peak_paths, seed=0, key=key)
+        if grain >= pd.Timedelta("1d") and grain > fitted.step_:  # long range: the busiest step in each bucket
+            fc["peak_to_mean"] = _peak_to_mean(fitted, fc["ts"], grain, own_events)
         summary = fitted.summary(peaks=peaks) if len(peaks) else fitted.summary()
-        return SeriesResult(fc, comps, flags, peaks, report, summary.to_dict())
+        return SeriesResult(fc, comps, flags, peaks, report, summary.to_dict(),
+                            _residuals(fitted, run.residual_days))
     except Exception as exc:  # noqa: BLE001 - one series' failure is recorded, never a lost run or a silent gap
         if not isinstance(exc, CloudTuneError):
             log.warning("series %s failed", "/".join(key), exc_info=True)
         empty.report = dict(model="none", status="failed", reason=f"{type(exc).__name__}: {exc}")
         empty.flags = flags
         return empty
+
+
+def _residuals(fitted, days: int) -> pd.DataFrame:
+    """Hourly mean in-sample residuals over the last `days` (outlier windows left out): the base forecast errors
+    whose covariance MinT reconciliation weighs the hierarchy's nodes by."""
+    if days <= 0:
+        return pd.DataFrame()
+    y = fitted.fit_history_
+    y = y[y.index >= y.index[-1] - pd.Timedelta(days=days)]
+    resid = (y - fitted.predict_native(y.index)).resample("1h").mean().dropna()
+    return pd.DataFrame({"ts": resid.index, "residual": resid.to_numpy()})
+
+
+def _peak_to_mean(fitted, starts: pd.Series, grain: pd.Timedelta, events) -> np.ndarray:
+    """Per forecast bucket: its busiest native step over its mean, from the same point forecast the bucket
+    averages, so a week's peak minute is the week's quantile times this ratio."""
+    starts = pd.DatetimeIndex(starts)
+    ts = pd.date_range(starts[0], starts[-1] + grain, freq=fitted.step_, inclusive="left")
+    point = pd.Series(np.maximum(fitted.predict_native(ts, events=events), 0.0), index=ts)
+    bucket = np.searchsorted(starts.asi8, ts.asi8, side="right") - 1
+    by = point.groupby(bucket)
+    mean, peak = by.mean().to_numpy(), by.max().to_numpy()
+    return np.where(mean > 0, peak / np.where(mean > 0, mean, 1), 1.0)
 
 
 def _components(fitted, run: ForecastSettings, events) -> pd.DataFrame:

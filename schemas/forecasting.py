@@ -5,22 +5,26 @@ _RUN = run_columns()
 
 FORECAST_RUNS = Table(
     name="forecast_runs",
-    doc="One row per forecast run: what ran, on which config and code, and how it went.",
+    doc="One row per run of a job (daily forecast, long-range extract): what ran, on which config and code, how "
+        "it went. A run is 'running' while it writes; consumers read only 'succeeded' runs.",
     columns=(
         *_RUN,
+        Column("job", "string", "daily or long_range.", nullable=False),
         Column("started_at", "timestamp", "Start (UTC)."),
         Column("finished_at", "timestamp", "End (UTC)."),
         Column("config_hash", "string", "Hash of the effective pipeline config."),
         Column("code_version", "string", "CloudTune version."),
         Column("status", "string", "running, succeeded or failed."),
-        Column("series", "bigint", "Series forecast."),
+        Column("series_in", "bigint", "Series (every hierarchy node) read from actuals."),
+        Column("series_forecast", "bigint", "Series with a forecast (their chosen model or a fallback)."),
         Column("series_fallback", "bigint", "Series answered by a fallback model."),
-        Column("series_failed", "bigint", "Series with no forecast (see failures)."),
-        Column("forecast_rows", "bigint", "Rows written to forecasts."),
+        Column("series_failed", "bigint", "Series with no forecast, or whose model raised (see failures)."),
+        Column("forecast_rows", "bigint", "Rows written to forecasts (or to long_range_extract)."),
+        Column("reconciliation", "string", "Reconciliation method used per metric, and why."),
         Column("message", "string", "Error text when failed."),
     ),
     partition_by=("run_date",),
-    key=("run_date",),
+    key=("run_date", "job"),
 )
 
 FORECASTS = Table(

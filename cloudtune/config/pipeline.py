@@ -10,6 +10,7 @@ from cloudtune.config.durations import parse_duration
 from cloudtune.config.strict import from_dict, load_yaml
 from cloudtune.models.settings import ModelSettings
 from cloudtune.outliers.settings import OutlierSettings
+from cloudtune.reconcile.settings import ReconcileSettings
 
 DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / "conf" / "pipeline.yaml"
 GRAINS = ("1min", "5min", "15min", "30min", "1h", "1d", "1w")
@@ -52,14 +53,34 @@ class ForecastSettings:
     components_grain: str = "1h"  # components are written as means over this grain
     components_horizon: str = "14d"
     peak_paths: int = 500  # sample paths per event occurrence for peak quantiles
+    components: bool = True  # write forecast_components
+    peaks: bool = True  # write event_peaks
+    residual_days: int = 28  # hourly in-sample residuals kept per series, for MinT reconciliation
+    max_failed_share: float = 0.05  # the run fails (exit 1) when more series than this share fail
 
     def __post_init__(self):
         for name in ("horizon", "components_horizon", "components_grain"):
             parse_duration(getattr(self, name), f"forecast.{name}")
         if self.grain not in GRAINS:
             raise ValueError(f"grain must be one of {', '.join(GRAINS)}, got {self.grain!r}")
-        if self.history_days < 1 or self.peak_paths < 10:
-            raise ValueError("history_days must be >= 1 and peak_paths >= 10")
+        if self.history_days < 1 or self.peak_paths < 10 or self.residual_days < 0:
+            raise ValueError("history_days must be >= 1, peak_paths >= 10 and residual_days >= 0")
+        if not 0 <= self.max_failed_share <= 1:
+            raise ValueError(f"max_failed_share must be a share between 0 and 1, got {self.max_failed_share}")
+
+
+@dataclass(frozen=True)
+class LongRangeSettings:
+    """The weekly two-year extract for data-center planners (jobs/long_range_extract.py)."""
+    weeks: int = 104
+    history_days: int = 730  # yearly seasonality needs more than a year; shorter histories leave it out
+    export_dir: str = ""  # CSV and Parquet exports; default <warehouse>/exports/long_range
+
+    def __post_init__(self):
+        if not 1 <= self.weeks <= 104:
+            raise ValueError(f"weeks must be between 1 and 104 (the model's reach), got {self.weeks}")
+        if self.history_days < 14:
+            raise ValueError(f"history_days must be at least 14, got {self.history_days}")
 
 
 @dataclass(frozen=True)
@@ -70,6 +91,8 @@ class PipelineConfig:
     ingest: IngestSettings = field(default_factory=IngestSettings)
     simulate: SimulateSettings = field(default_factory=SimulateSettings)
     forecast: ForecastSettings = field(default_factory=ForecastSettings)
+    long_range: LongRangeSettings = field(default_factory=LongRangeSettings)
+    reconcile: ReconcileSettings = field(default_factory=ReconcileSettings)
     model: ModelSettings = field(default_factory=ModelSettings)
     outliers: OutlierSettings = field(default_factory=OutlierSettings)
     source: str = field(default="<defaults>", compare=False, repr=False)

@@ -54,7 +54,7 @@ def fit_with_fallback(history, key: tuple, settings: ModelSettings, events=None,
     raw = history["value"] if "value" in history else history
     values = pd.to_numeric(pd.Series(np.asarray(raw).ravel()), errors="coerce").to_numpy(dtype=float)
     finite = values[np.isfinite(values)]
-    reasons = []
+    reasons, errored = [], False  # errored: a model raised unexpectedly (not a known limit such as short history)
     if finite.size and np.all(finite == finite[0]):
         reasons.append(f"constant series (every value is {finite[0]:g}): flat forecast")
         chain = ["naive"]
@@ -69,10 +69,11 @@ def fit_with_fallback(history, key: tuple, settings: ModelSettings, events=None,
         except CloudTuneError as exc:
             reasons.append(f"{name}: {exc}")
             continue
-        except (ValueError, np.linalg.LinAlgError, FloatingPointError) as exc:
+        except Exception as exc:  # noqa: BLE001 - a model that raises is a recorded failure; the next one answers
             log.debug("model %s failed on %s", name, label, exc_info=True)
             reasons.append(f"{name}: {type(exc).__name__}: {exc}")
+            errored = True
             continue
         status = "ok" if name == first and not reasons else "fallback"
-        return fitted, dict(model=name, status=status, reason="; ".join(reasons))
-    return None, dict(model="none", status="failed", reason="; ".join(reasons))
+        return fitted, dict(model=name, status=status, reason="; ".join(reasons), errored=errored)
+    return None, dict(model="none", status="failed", reason="; ".join(reasons), errored=errored)

@@ -59,14 +59,9 @@ class IngestReport:
 
 
 def ingest_file(spark: SparkSession, config: PipelineConfig, source: str | Path, fmt: str | None = None) -> IngestReport:
-    path = check_source(source)
-    fmt = detect_format(path, fmt)
+    path, fmt, checked = read_checked(spark, source, fmt, config.ingest.grain)
     run_id = f"ingest-{datetime.now(timezone.utc):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
-    try:
-        raw = _read_raw(spark, path, fmt)
-    except AnalysisException as exc:  # a remote path Spark cannot find or read
-        raise InputError(f"{path}: cannot read it ({str(exc).splitlines()[0]})") from None
-    checked = _validate(raw, fmt, config.ingest.grain).persist()
+    checked = checked.persist()
     try:
         report = _load(spark, config.database, checked, str(path), fmt, run_id)
     finally:
@@ -74,6 +69,18 @@ def ingest_file(spark: SparkSession, config: PipelineConfig, source: str | Path,
     _record(spark, config.database, report)
     log.info(report.text())
     return report
+
+
+def read_checked(spark: SparkSession, source: str | Path, fmt: str | None, grain: str) -> tuple:
+    """(path, format, rows): every row of the file with `reason` (null when valid), `detail`, typed ts and value,
+    and `identical_duplicate`. File mode uses it too, so a file is validated the same way with or without tables."""
+    path = check_source(source)
+    fmt = detect_format(path, fmt)
+    try:
+        raw = _read_raw(spark, path, fmt)
+    except AnalysisException as exc:  # a remote path Spark cannot find or read
+        raise InputError(f"{path}: cannot read it ({str(exc).splitlines()[0]})") from None
+    return path, fmt, _validate(raw, fmt, grain)
 
 
 def _read_raw(spark: SparkSession, path: Path, fmt: str) -> DataFrame:

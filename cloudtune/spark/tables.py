@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import logging
+import re
+from datetime import date
 
 from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession
@@ -64,10 +66,28 @@ def conform(df: DataFrame, table: Table) -> DataFrame:
 
 def replace_partition(spark: SparkSession, df: DataFrame, database: str, table: Table, where: dict) -> None:
     """Idempotent write: replace the rows matching `where` (e.g. the run_date) with `df`."""
-    condition = " AND ".join(f"{k} = '{v}'" for k, v in where.items())
+    condition = " AND ".join(f"{_column(table, k)} = '{_literal(v)}'" for k, v in where.items())
     # Write by path: the table is registered already, and the metastore needs no schema update.
     (conform(df, table).write.format("delta").mode("overwrite").option("replaceWhere", condition)
      .save(location(spark, database, table)))
+
+
+_SAFE_TEXT = re.compile(r"[A-Za-z0-9_.:-]{1,100}")
+
+
+def _column(table: Table, name: str) -> str:
+    if name not in table.column_names:
+        raise ValueError(f"{table.name} has no column {name!r}")
+    return name
+
+
+def _literal(value) -> str:
+    """Values reaching a replaceWhere predicate: dates, numbers, or plain identifiers only (never free text)."""
+    if isinstance(value, (date, int, float)) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, str) and _SAFE_TEXT.fullmatch(value):
+        return value
+    raise ValueError(f"refusing {value!r} in a write predicate: use a date, a number or letters, digits and _.:-")
 
 
 def location(spark: SparkSession, database: str, table: Table) -> str:

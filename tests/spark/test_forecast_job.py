@@ -1,4 +1,5 @@
-"""The daily forecast run on Spark: same numbers as pandas, idempotent reruns, every series accounted for."""
+"""The daily forecast run on Spark: same numbers as pandas, every level reconciled, idempotent reruns, failures
+isolated and counted, earlier runs kept, a crash recorded."""
 import dataclasses
 from datetime import date
 
@@ -6,14 +7,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cloudtune.events import events_for_region, load_calendar
+from cloudtune.events import load_calendar
 from cloudtune.pipeline import run_series
 from cloudtune.simulate import simulate_fleet
 from cloudtune.spark.forecast_job import run_forecast
+from cloudtune.spark.runs import RunFailed
+from cloudtune.spark.series_runner import events_records, node_events
 from cloudtune.spark.tables import create_tables, qualified
+from cloudtune.spark.views import register_views
 
 pytestmark = pytest.mark.spark
 RUN_DATE = date(2025, 12, 8)
+EARLIER = date(2025, 12, 7)
 
 
 @pytest.fixture(scope="module")
@@ -21,66 +26,119 @@ def job(spark, spark_config, repo):
     config = dataclasses.replace(
         spark_config, database="forecast_job",
         forecast=dataclasses.replace(spark_config.forecast, horizon="2d", history_days=21, peak_paths=50,
-                                     components_horizon="1d"),
+                                     components_horizon="1d", max_failed_share=0.5),
     )
     spark.sql(f"DROP DATABASE IF EXISTS {config.database} CASCADE")
     create_tables(spark, config.database)
-    fleet = simulate_fleet(services=["checkout", "search"], regions=["us"], metrics=["requests"], days=21, seed=11,
-                           events=load_calendar(repo / "conf" / "events"))
+    register_views(spark, config.database)
+    fleet = simulate_fleet(services=["checkout", "search"], regions=["us", "uk"], metrics=["requests"], days=21,
+                           seed=11, events=load_calendar(repo / "conf" / "events"))
     actuals = fleet.actuals.copy()
-    flat = actuals[actuals.service == "search"].assign(service="batch", value=5.0)  # constant: falls back
-    actuals = pd.concat([actuals, flat], ignore_index=True)
+    flat = actuals[(actuals.service == "search") & (actuals.region == "us")].assign(service="batch", value=5.0)
+    lone = actuals.iloc[:1].assign(service="lonely")  # one point: no model can answer
+    actuals = pd.concat([actuals, flat, lone], ignore_index=True)
     frame = actuals.assign(date=actuals.ts.dt.date, source_file="test", ingest_run_id="t",
                            ingested_at=pd.Timestamp("2025-12-08", tz="UTC"))
     spark.createDataFrame(frame).write.format("delta").mode("append").saveAsTable(qualified(config.database, "actuals"))
-    first = run_forecast(spark, config, RUN_DATE)
-    return config, actuals, first
+    earlier = run_forecast(spark, config, EARLIER, progress=False)
+    first = run_forecast(spark, config, RUN_DATE, progress=False)
+    return config, actuals, first, earlier
 
 
 def table(spark, config, name):
     return spark.table(qualified(config.database, name)).toPandas()
 
 
-def test_spark_and_pandas_give_the_same_forecast(spark, job, repo):
-    config, actuals, _ = job
+def test_spark_and_pandas_give_the_same_base_forecast(spark, job):
+    config, _, _, _ = job
     key = ("checkout", "us", "requests")
-    rows = table(spark, config, "actuals")  # the same fixture the Spark job read
-    rows = rows[rows.service == key[0]]
-    events = events_for_region(load_calendar(repo / "conf" / "events"), "us")
+    rows = table(spark, config, "actuals")  # the same rows the Spark job read
+    rows = rows[(rows.service == key[0]) & (rows.region == key[1]) & (rows.date < RUN_DATE)]
+    events = node_events(events_records(config), "us")
     local = run_series(rows, key, config.forecast, config.model, config.outliers, events).forecast
-    spark_fc = table(spark, config, "forecasts")
-    spark_fc = spark_fc[spark_fc.service == key[0]].sort_values("ts")
-    assert len(spark_fc) == len(local) == 2 * 1440
-    np.testing.assert_allclose(spark_fc["mean"].to_numpy(), local["mean"].to_numpy(), rtol=1e-9)
-    np.testing.assert_allclose(spark_fc["p99"].to_numpy(), local["p99"].to_numpy(), rtol=1e-9)
-
-
-def test_every_series_is_forecast_or_recorded_with_its_fallback(spark, job):
-    config, _, first = job
-    assert first["series"] == 3 and first["series_failed"] == 0
-    failures = table(spark, config, "failures")
-    assert failures.service.tolist() == ["batch"] and failures.status.iloc[0] == "fallback"
-    assert "constant" in failures.reason.iloc[0]
     fc = table(spark, config, "forecasts")
-    assert set(fc.service) == {"checkout", "search", "batch"}
+    fc = fc[(fc.service == key[0]) & (fc.region == key[1]) & (fc.run_date == RUN_DATE)].sort_values("ts")
+    assert len(fc) == len(local) == 2 * 1440
+    np.testing.assert_allclose(fc["base_mean"].to_numpy(), local["mean"].to_numpy(), rtol=1e-9)
+
+
+def test_every_level_is_forecast_and_coherent(spark, job):
+    config, _, first, _ = job
+    fc = table(spark, config, "forecasts")
+    fc = fc[fc.run_date == RUN_DATE]
+    assert set(fc.level) == {"series", "region", "global"}
+    assert set(fc[fc.level == "region"].region) == {"us", "uk"} and set(fc[fc.level == "region"].service) == {"*"}
+    bottom = fc[fc.level == "series"].groupby(["region", "ts"])["mean"].sum()
+    regions = fc[fc.level == "region"].set_index(["region", "ts"])["mean"]
+    np.testing.assert_allclose(regions.loc[bottom.index].to_numpy(), bottom.to_numpy(), rtol=1e-6)
+    total = fc[fc.level == "series"].groupby("ts")["mean"].sum()
+    glob = fc[fc.level == "global"].set_index("ts")["mean"]
+    np.testing.assert_allclose(glob.loc[total.index].to_numpy(), total.to_numpy(), rtol=1e-6)
     assert (fc.p50 <= fc.p90 + 1e-9).all() and (fc.p90 <= fc.p99 + 1e-9).all() and (fc["mean"] >= 0).all()
-    assert set(fc.level) == {"series"} and set(fc.grain) == {"1min"}
+    assert fc.reconciliation.notna().all() and first["reconciliation"]
 
 
-def test_a_rerun_of_the_same_date_replaces_its_rows(spark, job):
-    config, _, first = job
-    before = {n: len(table(spark, config, n)) for n in ("forecasts", "forecast_components", "outlier_flags",
-                                                          "failures", "forecast_runs")}
-    second = run_forecast(spark, config, RUN_DATE)
-    after = {n: len(table(spark, config, n)) for n in before}
-    assert after == before and before["forecast_runs"] == 1
+def test_failures_are_isolated_counted_and_recorded(spark, job):
+    config, _, first, _ = job
+    # 2 services x 2 regions + batch + lonely = 6 series, + 2 region totals + 1 global
+    assert first["series_in"] == 9 and first["status"] == "succeeded"
+    assert first["series_failed"] == 1 and first["series_forecast"] == 8
+    failures = table(spark, config, "failures")
+    failures = failures[failures.run_date == RUN_DATE].set_index("service")
+    assert failures.loc["batch", "status"] == "fallback" and "constant" in failures.loc["batch", "reason"]
+    assert failures.loc["lonely", "status"] == "failed" and "too short" in failures.loc["lonely", "reason"]
+
+
+def test_too_many_failures_fail_the_run_but_keep_its_rows_and_earlier_runs(spark, job):
+    config, _, _, earlier = job
+    strict = dataclasses.replace(config, forecast=dataclasses.replace(config.forecast, max_failed_share=0.0))
+    with pytest.raises(RunFailed, match="1 of 9 series failed"):
+        run_forecast(spark, strict, date(2025, 12, 9), progress=False)
+    runs = table(spark, config, "forecast_runs").set_index("run_date")
+    assert runs.loc[date(2025, 12, 9), "status"] == "failed"
+    assert "max_failed_share" in runs.loc[date(2025, 12, 9), "message"]
+    assert runs.loc[EARLIER, "status"] == "succeeded" and runs.loc[EARLIER, "run_id"] == earlier["run_id"]
+
+
+def test_a_crash_marks_the_run_failed_and_leaves_earlier_runs(spark, job):
+    config, _, first, _ = job
+    spark.sql(f"DROP TABLE {config.database}.forecast_components")  # a write in the middle of the run fails
+    try:
+        with pytest.raises(Exception):
+            run_forecast(spark, config, date(2025, 12, 10), progress=False)
+    finally:
+        create_tables(spark, config.database)
+    runs = table(spark, config, "forecast_runs").set_index("run_date")
+    assert runs.loc[date(2025, 12, 10), "status"] == "failed" and runs.loc[date(2025, 12, 10), "message"]
+    assert runs.loc[RUN_DATE, "status"] == "succeeded"
+    fc = table(spark, config, "forecasts")
+    assert (fc[fc.run_date == RUN_DATE].run_id == first["run_id"]).all()
+
+
+def test_a_rerun_replaces_its_rows_and_time_travel_keeps_the_old_ones(spark, job):
+    config, _, first, _ = job
+    names = ("forecasts", "forecast_components", "outlier_flags", "failures", "event_peaks")
+    before = {n: len(table(spark, config, n)) for n in names}
+    version = spark.sql(f"DESCRIBE HISTORY {config.database}.forecasts").agg({"version": "max"}).first()[0]
+    second = run_forecast(spark, config, RUN_DATE, progress=False)
+    assert {n: len(table(spark, config, n)) for n in names} == before
+    fc = table(spark, config, "forecasts")
+    assert set(fc[fc.run_date == RUN_DATE].run_id) == {second["run_id"]} != {first["run_id"]}
+    old = spark.read.option("versionAsOf", version).table(qualified(config.database, "forecasts"))
+    assert old.where(f"run_id = '{first['run_id']}'").count() == (fc.run_date == RUN_DATE).sum() > 0
+
+
+def test_latest_view_shows_only_the_latest_succeeded_run(spark, job):
+    config, _, _, _ = job
+    latest = spark.table(f"{config.database}.latest_forecasts").toPandas()
     runs = table(spark, config, "forecast_runs")
-    assert runs.run_id.tolist() == [second["run_id"]] != [first["run_id"]]
+    good = runs[(runs.status == "succeeded") & (runs.job == "daily")].sort_values("run_date")
+    assert set(latest.run_id) == {good.run_id.iloc[-1]} and set(latest.run_date) == {RUN_DATE}
 
 
-def test_flags_and_components_are_written(spark, job):
-    config, _, _ = job
+def test_components_and_flags_are_written(spark, job):
+    config, _, _, _ = job
     flags = table(spark, config, "outlier_flags")
-    assert len(flags) > 0 and set(flags.reason) <= {"spike_up", "spike_down", "outage", "level_drop", "manual_exclude"}
+    assert set(flags.reason) <= {"spike_up", "spike_down", "outage", "level_drop", "manual_exclude"}
     comps = table(spark, config, "forecast_components")
     assert {"trend", "daily"} <= set(comps.component) and set(comps.grain) == {"1h"}

@@ -1,0 +1,72 @@
+"""The run record of a job in forecast_runs: 'running' while it writes, then 'succeeded' or 'failed'.
+
+Consumers (the latest_forecasts view, capacity plans) read only succeeded runs, so a run that crashes half way
+through its writes is never mistaken for a good one, and earlier runs stay as they were.
+"""
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import date, datetime, timezone
+
+import cloudtune
+from cloudtune.config import PipelineConfig
+from cloudtune.errors import CloudTuneError
+from cloudtune.spark.tables import replace_partition, struct_type
+from schemas import FORECAST_RUNS
+
+log = logging.getLogger(__name__)
+JOBS = ("daily", "long_range")
+
+
+class RunFailed(CloudTuneError):
+    """The run finished its writes but is marked failed, e.g. too many series failed."""
+
+
+class RunRecord:
+    """`with RunRecord(spark, config, "daily", run_date) as run:` ... `run.update(series_in=...)`."""
+
+    def __init__(self, spark, config: PipelineConfig, job: str, run_date: date):
+        if job not in JOBS:
+            raise ValueError(f"job must be one of {JOBS}, got {job!r}")
+        if not isinstance(run_date, date):
+            raise CloudTuneError(f"run date must be a date, got {run_date!r}")
+        self.spark, self.database = spark, config.database
+        prefix = "forecast" if job == "daily" else job.replace("_", "-")
+        self.fields = dict(
+            run_id=f"{prefix}-{run_date:%Y%m%d}-{uuid.uuid4().hex[:8]}", run_date=run_date, job=job,
+            started_at=datetime.now(timezone.utc), config_hash=config.config_hash(),
+            code_version=cloudtune.__version__, status="running",
+        )
+
+    @property
+    def run_id(self) -> str:
+        return self.fields["run_id"]
+
+    def update(self, **counts) -> None:
+        self.fields.update(counts)
+
+    def __enter__(self) -> "RunRecord":
+        self._write()
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        self.fields["finished_at"] = datetime.now(timezone.utc)
+        if exc is None:
+            self.fields["status"] = "succeeded"
+        else:
+            self.fields["status"] = "failed"
+            self.fields["message"] = f"{type(exc).__name__}: {exc}"[:2000]
+        try:
+            self._write()
+        except Exception:  # noqa: BLE001 - never hide the run's own error behind a failed bookkeeping write
+            log.exception("could not record run %s as %s", self.run_id, self.fields["status"])
+            if exc is None:
+                raise
+        return False
+
+    def _write(self) -> None:
+        schema = struct_type(FORECAST_RUNS)
+        row = {f.name: self.fields.get(f.name) for f in schema.fields}
+        replace_partition(self.spark, self.spark.createDataFrame([row], schema), self.database, FORECAST_RUNS,
+                          {"run_date": self.fields["run_date"], "job": self.fields["job"]})
