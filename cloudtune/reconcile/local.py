@@ -41,10 +41,14 @@ def reconcile(base: pd.DataFrame, settings: ReconcileSettings, residuals: pd.Dat
     fitted = fit_projections(base[NODE_COLUMNS].drop_duplicates(), settings, residuals, history)
     group_cols = PARTITIONS[settings.partition] + (["grain"] if "grain" in base.columns else [])
     parts = []
-    for key, rows in base.groupby(group_cols, sort=False):
+    positional = base.reset_index(drop=True)
+    for key, rows in positional.groupby(group_cols, sort=False):
         key = key if isinstance(key, tuple) else (key,)
         hierarchy, projection = fitted[tuple(str(k) for k in key[:len(PARTITIONS[settings.partition])])]
         parts.append(reconcile_frame(rows, hierarchy, projection))
-    out = pd.concat(parts).sort_index() if parts else base.assign(base_mean=base["mean"], reconciliation=None)
+    if parts:
+        out = pd.concat(parts).sort_index().set_axis(base.index)
+    else:
+        out = base.assign(base_mean=base["mean"], reconciliation=None)
     info = {h.label: {**p.info(), "nodes": len(h.nodes), "series": h.n_bottom} for h, p in fitted.values()}
     return out, info
