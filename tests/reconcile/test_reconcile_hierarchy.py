@@ -1,0 +1,53 @@
+"""Hierarchies built from keys: nodes, S for grouped levels, per-region partitions, aggregated actuals."""
+import numpy as np
+import pandas as pd
+import pytest
+
+from cloudtune.errors import InputError
+from cloudtune.reconcile import aggregate_levels, build_hierarchies
+
+KEYS = pd.DataFrame(dict(service=["b", "a", "a", "b"], region=["us", "eu", "us", "eu"], metric="requests"))
+
+
+def test_grouped_levels_add_a_service_level_across_regions():
+    h = build_hierarchies(KEYS, ["series", "service", "region", "global"])[("requests",)]
+    assert list(zip(h.nodes.service, h.nodes.region, h.nodes.level)) == [
+        ("*", "*", "global"), ("*", "eu", "region"), ("*", "us", "region"), ("a", "*", "service"),
+        ("b", "*", "service"), ("a", "eu", "series"), ("b", "eu", "series"), ("a", "us", "series"),
+        ("b", "us", "series")]
+    np.testing.assert_array_equal(h.S[:5], [[1, 1, 1, 1], [1, 1, 0, 0], [0, 0, 1, 1], [1, 0, 1, 0], [0, 1, 0, 1]])
+    np.testing.assert_array_equal(h.S[5:], np.eye(4))
+
+
+def test_region_partition_gives_one_hierarchy_per_metric_and_region():
+    keys = pd.concat([KEYS, KEYS.assign(metric="orders")])
+    hs = build_hierarchies(keys, ["series", "region"], partition="region")
+    assert sorted(hs) == [("orders", "eu"), ("orders", "us"), ("requests", "eu"), ("requests", "us")]
+    h = hs[("requests", "us")]
+    assert h.nodes.level.tolist() == ["region", "series", "series"]
+    np.testing.assert_array_equal(h.S, [[1, 1], [1, 0], [0, 1]])
+
+
+def test_metrics_never_share_a_hierarchy():
+    keys = pd.concat([KEYS, KEYS.assign(metric="orders").iloc[:2]])
+    hs = build_hierarchies(keys, ["series", "global"])
+    assert hs[("orders",)].S.shape == (3, 2) and hs[("requests",)].S.shape == (5, 4)
+
+
+def test_aggregate_levels_sums_values_per_ts():
+    ts = pd.Timestamp("2025-12-08", tz="UTC")
+    actuals = KEYS.assign(ts=ts, value=[1.0, 2.0, 4.0, 8.0])  # b/us 1, a/eu 2, a/us 4, b/eu 8
+    out = aggregate_levels(actuals, ["series", "region", "service", "global"]).set_index(["service", "region"])
+    assert out.loc[("*", "*"), "value"] == 15.0 and out.loc[("*", "*"), "level"] == "global"
+    assert out.loc[("*", "eu"), "value"] == 10.0 and out.loc[("*", "us"), "value"] == 5.0
+    assert out.loc[("a", "*"), "value"] == 6.0 and out.loc[("b", "*"), "level"] == "service"
+    assert (out.level == "series").sum() == 4
+    only_parents = aggregate_levels(actuals, ["series", "region"], include_bottom=False)
+    assert set(only_parents.level) == {"region"} and list(only_parents.columns) == [
+        "service", "region", "metric", "level", "ts", "value"]
+
+
+def test_bottom_keys_with_a_star_are_rejected_with_a_hint():
+    keys = KEYS.assign(service=["*", "a", "a", "b"])
+    with pytest.raises(InputError, match=r"level 'series' rows must name a service and a region.*\*/us/requests"):
+        build_hierarchies(keys, ["series", "region"])
