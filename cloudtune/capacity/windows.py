@@ -23,7 +23,7 @@ def event_windows(calendar: pd.DataFrame, horizons: pd.DataFrame) -> pd.DataFram
     for h in horizons.itertuples(index=False):
         cal = calendar[(calendar["region"] == h.region) | (calendar["region"] == "global")]
         for occ in cal.itertuples(index=False):
-            start, end = occ.start - occ.ramp_before, occ.end + occ.decay_after
+            start, end = occ.start - _span(occ.ramp_before), occ.end + _span(occ.decay_after)
             if start <= h.last_ts and end > h.first_ts:
                 rows.append((h.region, "event", occ.name, occ.start, start, end))
     return _frame(rows)
@@ -94,3 +94,8 @@ def with_event_peaks(peaks: pd.DataFrame, event_peaks: pd.DataFrame | None) -> p
         out.loc[higher, f"peak_ts_{q}"] = out.loc[higher, "ep_ts"]
         out.loc[higher, f"source_{q}"] = "event_peaks"
     return out.drop(columns=[c for c in out.columns if c.startswith("ep_")])
+
+
+def _span(value) -> pd.Timedelta:
+    """A ramp or decay; missing (NaT in a hand-built calendar) means none."""
+    return pd.Timedelta(0) if pd.isna(value) else pd.Timedelta(value)
