@@ -21,15 +21,12 @@ from cloudtune.capacity.fleet import empty_fleet
 from cloudtune.capacity.orders import ORDER_COLUMNS, capacity_orders
 from cloudtune.capacity.sizing import region_options, size_region
 from cloudtune.errors import InputError
+from schemas.planning import CAPACITY_PLANS
 
 log = logging.getLogger(__name__)
 
-PLAN_COLUMNS = [
-    "service", "region", "metric", "window_kind", "window", "period_start", "period_end", "quantile", "peak_load",
-    "peak_ts", "peak_source", "required_load", "zone", "instance_type", "family", "generation", "load_per_instance",
-    "instances", "current_instances", "change", "relative_cost", "headroom", "redundancy", "min_instances",
-    "order_by", "status", "message",
-]
+RUN_COLUMNS = ("forecast_run_id", "run_id", "run_date")  # added by the Spark adapter
+PLAN_COLUMNS = [c for c in CAPACITY_PLANS.column_names if c not in RUN_COLUMNS]
 UNPLANNED_COLUMNS = ["service", "region", "metric", "status", "message"]
 
 

@@ -12,9 +12,9 @@ import pandas as pd
 from cloudtune.capacity.config import CapacityConfig
 from cloudtune.capacity.sizing import ceil_instances, region_options, size_region
 from cloudtune.errors import InputError
+from schemas.planning import CAPACITY_ROLLUP
 
-ROLLUP_COLUMNS = ["region", "week_start", "generation", "status", "instances", "vcpu", "memory_gib",
-                  "relative_cost", "services", "quantile", "region_peak_load", "load_source", "limit_instances"]
+ROLLUP_COLUMNS = [c for c in CAPACITY_ROLLUP.column_names if c not in ("forecast_run_id", "run_id", "run_date")]
 EXTRACT_COLUMNS = ["service", "region", "metric", "level", "week_start", "peak_minute_p50", "peak_minute_p90",
                    "peak_minute_p99"]
 
