@@ -70,6 +70,8 @@ def summarize_residuals(residuals: pd.DataFrame | None, hierarchy: Hierarchy, mi
     if residuals is None or len(residuals) == 0:
         return ResidualSummary(unit, None, None, 0, f"no residuals for {hierarchy.label}")
     e, absent = residual_matrix(residuals, hierarchy)
+    if len(absent) == len(hierarchy.nodes):
+        return ResidualSummary(unit, None, None, 0, f"no residuals for {hierarchy.label}")
     if absent:
         return ResidualSummary(unit, None, None, 0, f"no residuals for node(s) {shorten(absent, 5)}")
     if len(e) < min_rows:

@@ -1,0 +1,173 @@
+"""Hierarchical reconciliation on Spark: the pure `cloudtune.reconcile` mapped over (metric, grain, time block).
+
+The driver only sees small things: the distinct node keys (one row per node), one residual summary per hierarchy
+(its shrunk covariance, computed in an executor from that metric's residuals), and for top_down each series'
+historical mean. From them it builds S and P once per metric (or per metric and region) and closes the group
+function over those plain lists; each group then only does matrix products. Forecast rows never reach the driver.
+"""
+from __future__ import annotations
+
+import json
+import logging
+
+import pandas as pd
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql.types import DoubleType, StringType, StructField, StructType
+
+from cloudtune.errors import InputError, shorten
+from cloudtune.reconcile.hierarchy import ALL, BOTTOM, KEY, LEVELS, NODE_COLUMNS, PARTITIONS, build_hierarchies, \
+    check_levels, check_nodes
+from cloudtune.reconcile.projection import fit_projection
+from cloudtune.reconcile.quantiles import quantile_columns
+from cloudtune.reconcile.residuals import RESIDUAL_COLUMNS, ResidualSummary, summarize_residuals
+from cloudtune.reconcile.settings import ReconcileSettings
+
+log = logging.getLogger(__name__)
+
+BASE_COLUMNS = NODE_COLUMNS + ["grain", "ts", "mean"]
+ADDED = ("base_mean", "reconciliation")
+_BLOCK = "_reconcile_block"
+
+
+def reconcile_spark(spark: SparkSession, base_forecasts: DataFrame, residuals: DataFrame | None,
+                    settings: ReconcileSettings, history: DataFrame | None = None) -> tuple[DataFrame, dict]:
+    """Reconciled forecasts of every level, and per hierarchy what was done.
+
+    base_forecasts: service, region, metric, level, grain, ts, mean and pNN columns (others pass through; existing
+        base_mean / reconciliation columns are replaced), one row per node, grain and ts, for every node of every
+        configured level. It is read twice (node keys, then the rows): persist it if it is expensive.
+    residuals: service, region, metric, level, ts, residual (actual - fitted) for the nodes of every level, at one
+        common grain over a common window (e.g. hourly in-sample one-step residuals of the last 28 days). Only
+        timestamps where every node of a hierarchy has one are used. None: no MinT (fallback) and comonotone
+        parent quantiles.
+    history: bottom-level actuals (service, region, metric, ts, value), needed only for top_down.
+    Returns (DataFrame with the input columns plus base_mean and reconciliation, info keyed by metric).
+    """
+    _require(base_forecasts, BASE_COLUMNS, "base_forecasts")
+    qcols = quantile_columns(base_forecasts.columns)
+    unit_cols = PARTITIONS[settings.partition]
+    nodes = base_forecasts.select(*NODE_COLUMNS).distinct().toPandas()
+    if nodes.empty:
+        raise InputError("base_forecasts is empty: nothing to reconcile")
+    hierarchies = build_hierarchies(nodes, settings.levels, settings.partition)
+    check_nodes(nodes, hierarchies, settings.levels)
+    summaries = _residual_summaries(residuals, hierarchies, unit_cols, settings.min_residuals)
+    means = _series_means(history) if settings.method == "top_down" and history is not None else None
+    fitted = {}
+    for unit, hierarchy in hierarchies.items():  # one per metric (or metric and region), never one per series
+        summary = None
+        if residuals is not None:  # a hierarchy with no residual rows at all gets the same reason as in pandas
+            summary = summaries.get(unit) or summarize_residuals(None, hierarchy, settings.min_residuals)
+        fitted[unit] = hierarchy, fit_projection(hierarchy, settings, summary, means)
+    info = {h.label: {**p.info(), "nodes": len(h.nodes), "series": h.n_bottom} for h, p in fitted.values()}
+    for label, item in info.items():
+        log.info("reconcile %s: %s (%s)", label, item["method"], item["reason"])
+
+    base = base_forecasts.drop(*[c for c in ADDED if c in base_forecasts.columns])
+    for col in ["mean", *qcols]:
+        base = base.withColumn(col, F.col(col).cast("double"))
+    schema = StructType([*base.schema.fields, StructField("base_mean", DoubleType()),
+                         StructField("reconciliation", StringType())])
+    payload = {unit: {"hierarchy": h.to_dict(), "projection": p.to_dict()} for unit, (h, p) in fitted.items()}
+    runner = make_block_reconciler(payload, unit_cols, schema.fieldNames())
+    blocked = base.withColumn(_BLOCK, F.floor(F.col("ts").cast("long") / F.lit(settings.block_seconds)))
+    out = blocked.groupBy(*unit_cols, "grain", _BLOCK).applyInPandas(runner, schema)
+    return out, info
+
+
+def aggregate_levels_spark(actuals: DataFrame, levels, include_bottom: bool = True) -> DataFrame:
+    """Spark twin of cloudtune.reconcile.aggregate_levels: actuals of every configured level, summed per ts.
+
+    Returns service, region, metric, level, ts, value ('*' for dropped keys); group it by (service, region, metric)
+    to fit a base model for every node in the same applyInPandas as the series.
+    """
+    _require(actuals, KEY + ["ts", "value"], "actuals")
+    columns = [*NODE_COLUMNS, "ts", "value"]
+    parts = []
+    for level in check_levels(levels):  # a handful of levels, each one aggregation
+        kept = list(LEVELS[level])
+        if level == BOTTOM:
+            if include_bottom:
+                parts.append(actuals.withColumn("level", F.lit(BOTTOM)).select(*columns))
+            continue
+        agg = actuals.groupBy("metric", "ts", *kept).agg(F.sum("value").alias("value"))
+        for col in ("service", "region"):
+            if col not in kept:
+                agg = agg.withColumn(col, F.lit(ALL))
+        parts.append(agg.withColumn("level", F.lit(level)).select(*columns))
+    if not parts:
+        raise InputError("aggregate_levels_spark: no level to return (only 'series' and include_bottom=False)")
+    out = parts[0]
+    for part in parts[1:]:
+        out = out.unionByName(part)
+    return out
+
+
+def make_block_reconciler(payload: dict, unit_cols: list[str], columns: list[str]):
+    """The applyInPandas function; it closes over plain lists and dicts only (S and P per hierarchy)."""
+
+    def run_block(rows: pd.DataFrame) -> pd.DataFrame:
+        from cloudtune.errors import CloudTuneError
+        from cloudtune.reconcile.frame import reconcile_frame
+        from cloudtune.reconcile.hierarchy import Hierarchy
+        from cloudtune.reconcile.projection import Projection
+
+        unit = tuple(str(rows[c].iloc[0]) for c in unit_cols)
+        hierarchy = Hierarchy.from_dict(payload[unit]["hierarchy"])
+        projection = Projection.from_dict(payload[unit]["projection"])
+        try:
+            out = reconcile_frame(rows.drop(columns=[_BLOCK]), hierarchy, projection)
+        except CloudTuneError as exc:
+            raise InputError(f"reconciling {hierarchy.label}, grain {rows['grain'].iloc[0]}, block from "
+                             f"{rows['ts'].min()}: {exc}") from None
+        return out[columns]
+
+    return run_block
+
+
+def make_residual_summarizer(hierarchies: dict, unit_cols: list[str], min_rows: int):
+    """The applyInPandas function that turns one hierarchy's residuals into its small summary (a JSON row)."""
+
+    def summarize(rows: pd.DataFrame) -> pd.DataFrame:
+        from cloudtune.errors import CloudTuneError
+        from cloudtune.reconcile.hierarchy import Hierarchy
+        from cloudtune.reconcile.residuals import summarize_residuals
+
+        unit = tuple(str(rows[c].iloc[0]) for c in unit_cols)
+        if unit not in hierarchies:  # residuals of a metric that has no forecasts to reconcile
+            return pd.DataFrame(columns=[*unit_cols, "summary"])
+        hierarchy = Hierarchy.from_dict(hierarchies[unit])
+        try:
+            summary = summarize_residuals(rows, hierarchy, min_rows)
+        except CloudTuneError as exc:
+            raise InputError(f"residuals of {hierarchy.label}: {exc}") from None
+        return pd.DataFrame([{**dict(zip(unit_cols, unit)), "summary": json.dumps(summary.to_dict())}])
+
+    return summarize
+
+
+def _residual_summaries(residuals: DataFrame | None, hierarchies: dict, unit_cols: list[str],
+                        min_rows: int) -> dict[tuple, ResidualSummary]:
+    if residuals is None:
+        return {}
+    _require(residuals, RESIDUAL_COLUMNS, "residuals")
+    summarizer = make_residual_summarizer({u: h.to_dict() for u, h in hierarchies.items()}, unit_cols, min_rows)
+    schema = ", ".join(f"{c} string" for c in unit_cols) + ", summary string"
+    rows = (residuals.select(*RESIDUAL_COLUMNS).withColumn("residual", F.col("residual").cast("double"))
+            .groupBy(*unit_cols).applyInPandas(summarizer, schema).collect())  # one row per hierarchy
+    return {tuple(r[c] for c in unit_cols): ResidualSummary.from_dict(json.loads(r["summary"])) for r in rows}
+
+
+def _series_means(history: DataFrame) -> pd.DataFrame:
+    """Each bottom series' mean value (the same numbers as cloudtune.reconcile.series_means); one row per series."""
+    _require(history, KEY + ["value"], "history")
+    if "level" in history.columns:
+        history = history.where(F.col("level") == BOTTOM)
+    return history.groupBy(*KEY).agg(F.avg("value").alias("value")).toPandas()
+
+
+def _require(df: DataFrame, columns: list[str], what: str) -> None:
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise InputError(f"{what} is missing column(s) {', '.join(missing)}; it has {shorten(df.columns)}")

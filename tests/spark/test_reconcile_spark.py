@@ -1,0 +1,95 @@
+"""Reconciliation on Spark gives the pandas numbers, block by block, and checks its input on the driver."""
+import numpy as np
+import pandas as pd
+import pytest
+
+from cloudtune.errors import InputError
+from cloudtune.reconcile import ReconcileSettings, aggregate_levels, reconcile
+from cloudtune.spark.reconcile import aggregate_levels_spark, reconcile_spark
+from tests.reconcile.reconcile_synth import fleet
+from tests.reconcile.test_reconcile_invariants import assert_coherent, assert_quantiles_sane
+
+pytestmark = pytest.mark.spark
+NODE_TS = ["metric", "level", "service", "region", "ts"]
+
+
+@pytest.fixture(scope="module")
+def data():
+    return fleet(metrics=("requests", "orders"), hours=6)
+
+
+def utc(df: pd.DataFrame) -> pd.DataFrame:
+    ts = pd.to_datetime(df["ts"])
+    return df.assign(ts=ts.dt.tz_localize("UTC") if ts.dt.tz is None else ts.dt.tz_convert("UTC"))
+
+
+def in_order(df: pd.DataFrame) -> pd.DataFrame:
+    return utc(df).sort_values(NODE_TS, ignore_index=True)
+
+
+def assert_same(spark_out: pd.DataFrame, local: pd.DataFrame):
+    a, b = in_order(spark_out), in_order(local)
+    assert len(a) == len(b)
+    pd.testing.assert_frame_equal(a[NODE_TS + ["grain", "model", "reconciliation"]],
+                                  b[NODE_TS + ["grain", "model", "reconciliation"]])
+    for col in ("mean", "base_mean", "p50", "p90", "p99"):
+        np.testing.assert_allclose(a[col], b[col], rtol=1e-9, err_msg=col)
+
+
+@pytest.mark.parametrize("method, block, partition", [
+    ("mint_shrink", "2h", "metric"),  # three blocks per metric: the projection must not depend on the block
+    ("top_down", "1d", "metric"),
+    ("wls_struct", "1d", "region"),
+])
+def test_spark_equals_pandas(spark, data, method, block, partition):
+    base, residuals, history = data
+    levels = ["series", "region"] if partition == "region" else ["series", "region", "global"]
+    base = base[base.level.isin(levels)]
+    residuals = residuals[residuals.level.isin(levels)]
+    settings = ReconcileSettings(method=method, block=block, partition=partition, levels=levels, min_residuals=24)
+    out, info = reconcile_spark(spark, spark.createDataFrame(base), spark.createDataFrame(residuals), settings,
+                                history=spark.createDataFrame(history))
+    got = out.toPandas()
+    local, local_info = reconcile(base, settings, residuals=residuals, history=history)
+    assert_same(got, local)
+    assert info == local_info and {v["method"] for v in info.values()} == {method}
+    assert list(got.columns) == list(base.columns) + ["base_mean", "reconciliation"]
+    assert_coherent(utc(got), levels)
+    assert_quantiles_sane(got)
+
+
+def test_fallback_reason_is_the_same_as_in_pandas(spark, data):
+    base, residuals, _ = data
+    few = residuals[residuals.ts >= residuals.ts.max() - pd.Timedelta("5h")]
+    only_requests = few[few.metric == "requests"]  # orders gets no residual at all
+    settings = ReconcileSettings()
+    out, info = reconcile_spark(spark, spark.createDataFrame(base), spark.createDataFrame(only_requests), settings)
+    _, local_info = reconcile(base, settings, residuals=only_requests)
+    assert info == local_info
+    assert "min_residuals is 48" in info["requests"]["reason"]
+    assert "(no residuals for orders)" in info["orders"]["reason"]
+    assert set(out.select("reconciliation").distinct().toPandas().reconciliation) == {"wls_struct"}
+
+
+def test_aggregate_levels_spark_equals_pandas(spark, data):
+    _, _, history = data
+    levels = ["series", "service", "region", "global"]
+    got = aggregate_levels_spark(spark.createDataFrame(history), levels).toPandas()
+    local = aggregate_levels(history, levels)
+    assert list(got.columns) == list(local.columns)
+    a, b = in_order(got), in_order(local)
+    pd.testing.assert_frame_equal(a.drop(columns="value"), b.drop(columns="value"))
+    np.testing.assert_allclose(a.value, b.value, rtol=1e-12)
+
+
+def test_a_missing_node_is_named_on_the_driver(spark, data):
+    base, _, _ = data
+    no_us = base[~((base.level == "region") & (base.region == "us"))]
+    with pytest.raises(InputError, match=r"missing node\(s\) region:\*/us/orders, region:\*/us/requests"):
+        reconcile_spark(spark, spark.createDataFrame(no_us), None, ReconcileSettings())
+
+
+def test_missing_columns_are_named(spark, data):
+    base, _, _ = data
+    with pytest.raises(InputError, match="base_forecasts is missing column\\(s\\) grain"):
+        reconcile_spark(spark, spark.createDataFrame(base.drop(columns="grain")), None, ReconcileSettings())
