@@ -82,15 +82,6 @@ class Hierarchy:
         n = self.nodes
         return (n.level + ":" + n.service + "/" + n.region + "/" + n.metric).tolist()
 
-    def to_dict(self) -> dict:
-        """Plain lists, to close over in a Spark group function."""
-        return {"unit": list(self.unit), "nodes": self.nodes.to_dict("list"), "S": self.S.tolist()}
-
-    @classmethod
-    def from_dict(cls, data: dict) -> "Hierarchy":
-        return cls(tuple(data["unit"]), pd.DataFrame(data["nodes"])[NODE_COLUMNS],
-                   np.asarray(data["S"], dtype=float))
-
 
 def build_hierarchies(keys: pd.DataFrame, levels, partition: str = "metric") -> dict[tuple, Hierarchy]:
     """One Hierarchy per metric (or per metric and region) from the bottom series keys.

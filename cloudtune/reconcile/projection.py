@@ -33,18 +33,6 @@ class Projection:
                 "residual_rows": self.residual_rows,
                 "quantile_dependence": "comonotone" if self.correlation is None else "residual correlation"}
 
-    def to_dict(self) -> dict:
-        return {"P": self.P.tolist(), "method": self.method, "reason": self.reason,
-                "correlation": None if self.correlation is None else self.correlation.tolist(),
-                "lambda": self.lambda_, "residual_rows": self.residual_rows}
-
-    @classmethod
-    def from_dict(cls, data: dict) -> "Projection":
-        corr = data.get("correlation")
-        return cls(np.asarray(data["P"], dtype=float), data["method"], data["reason"],
-                   None if corr is None else np.asarray(corr, dtype=float), data.get("lambda"),
-                   int(data.get("residual_rows") or 0))
-
 
 def fit_projection(hierarchy: Hierarchy, settings: ReconcileSettings, residuals: ResidualSummary | None = None,
                    series_means: pd.DataFrame | None = None) -> Projection:

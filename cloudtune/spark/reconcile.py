@@ -52,7 +52,7 @@ def reconcile_spark(spark: SparkSession, base_forecasts: DataFrame, residuals: D
         raise InputError("base_forecasts is empty: nothing to reconcile")
     hierarchies = build_hierarchies(nodes, settings.levels, settings.partition)
     check_nodes(nodes, hierarchies, settings.levels)
-    summaries = _residual_summaries(residuals, hierarchies, unit_cols, settings.min_residuals)
+    summaries = _residual_summaries(spark, residuals, hierarchies, unit_cols, settings.min_residuals)
     means = _series_means(history) if settings.method == "top_down" and history is not None else None
     fitted = {}
     for unit, hierarchy in hierarchies.items():  # one per metric (or metric and region), never one per series
@@ -69,8 +69,9 @@ def reconcile_spark(spark: SparkSession, base_forecasts: DataFrame, residuals: D
         base = base.withColumn(col, F.col(col).cast("double"))
     schema = StructType([*base.schema.fields, StructField("base_mean", DoubleType()),
                          StructField("reconciliation", StringType())])
-    payload = {unit: {"hierarchy": h.to_dict(), "projection": p.to_dict()} for unit, (h, p) in fitted.items()}
-    runner = make_block_reconciler(payload, unit_cols, schema.fieldNames())
+    # S, P and the correlation grow with the square of a metric's series: broadcast once, not pickled per task.
+    fitted_handle = spark.sparkContext.broadcast(fitted)
+    runner = make_block_reconciler(fitted_handle, unit_cols, schema.fieldNames())
     blocked = base.withColumn(_BLOCK, F.floor(F.col("ts").cast("long") / F.lit(settings.block_seconds)))
     out = blocked.groupBy(*unit_cols, "grain", _BLOCK).applyInPandas(runner, schema)
     return out, info
@@ -104,18 +105,16 @@ def aggregate_levels_spark(actuals: DataFrame, levels, include_bottom: bool = Tr
     return out
 
 
-def make_block_reconciler(payload: dict, unit_cols: list[str], columns: list[str]):
-    """The applyInPandas function; it closes over plain lists and dicts only (S and P per hierarchy)."""
+def make_block_reconciler(fitted, unit_cols: list[str], columns: list[str]):
+    """The applyInPandas function. It closes over column names and a broadcast handle of
+    {unit: (Hierarchy, Projection)}; each block only looks its hierarchy up and multiplies."""
 
     def run_block(rows: pd.DataFrame) -> pd.DataFrame:
         from cloudtune.errors import CloudTuneError
         from cloudtune.reconcile.frame import reconcile_frame
-        from cloudtune.reconcile.hierarchy import Hierarchy
-        from cloudtune.reconcile.projection import Projection
 
         unit = tuple(str(rows[c].iloc[0]) for c in unit_cols)
-        hierarchy = Hierarchy.from_dict(payload[unit]["hierarchy"])
-        projection = Projection.from_dict(payload[unit]["projection"])
+        hierarchy, projection = fitted.value[unit]
         try:
             out = reconcile_frame(rows.drop(columns=[_BLOCK]), hierarchy, projection)
         except CloudTuneError as exc:
@@ -126,18 +125,18 @@ def make_block_reconciler(payload: dict, unit_cols: list[str], columns: list[str
     return run_block
 
 
-def make_residual_summarizer(hierarchies: dict, unit_cols: list[str], min_rows: int):
-    """The applyInPandas function that turns one hierarchy's residuals into its small summary (a JSON row)."""
+def make_residual_summarizer(hierarchies, unit_cols: list[str], min_rows: int):
+    """The applyInPandas function that turns one hierarchy's residuals into its small summary (a JSON row).
+    It closes over a broadcast handle of {unit: Hierarchy}, a number and column names."""
 
     def summarize(rows: pd.DataFrame) -> pd.DataFrame:
         from cloudtune.errors import CloudTuneError
-        from cloudtune.reconcile.hierarchy import Hierarchy
         from cloudtune.reconcile.residuals import summarize_residuals
 
         unit = tuple(str(rows[c].iloc[0]) for c in unit_cols)
-        if unit not in hierarchies:  # residuals of a metric that has no forecasts to reconcile
+        if unit not in hierarchies.value:  # residuals of a metric that has no forecasts to reconcile
             return pd.DataFrame(columns=[*unit_cols, "summary"])
-        hierarchy = Hierarchy.from_dict(hierarchies[unit])
+        hierarchy = hierarchies.value[unit]
         try:
             summary = summarize_residuals(rows, hierarchy, min_rows)
         except CloudTuneError as exc:
@@ -147,12 +146,12 @@ def make_residual_summarizer(hierarchies: dict, unit_cols: list[str], min_rows: 
     return summarize
 
 
-def _residual_summaries(residuals: DataFrame | None, hierarchies: dict, unit_cols: list[str],
+def _residual_summaries(spark: SparkSession, residuals: DataFrame | None, hierarchies: dict, unit_cols: list[str],
                         min_rows: int) -> dict[tuple, ResidualSummary]:
     if residuals is None:
         return {}
     _require(residuals, RESIDUAL_COLUMNS, "residuals")
-    summarizer = make_residual_summarizer({u: h.to_dict() for u, h in hierarchies.items()}, unit_cols, min_rows)
+    summarizer = make_residual_summarizer(spark.sparkContext.broadcast(hierarchies), unit_cols, min_rows)
     schema = ", ".join(f"{c} string" for c in unit_cols) + ", summary string"
     rows = (residuals.select(*RESIDUAL_COLUMNS).withColumn("residual", F.col("residual").cast("double"))
             .groupBy(*unit_cols).applyInPandas(summarizer, schema).collect())  # one row per hierarchy

@@ -1,8 +1,9 @@
-"""Small incoherent base forecasts, residuals and history for reconciliation tests (pure pandas, seeded)."""
+"""Small incoherent base forecasts, residuals and history for reconciliation tests (pure pandas, seeded),
+and the invariants every reconciled frame must meet."""
 import numpy as np
 import pandas as pd
 
-from cloudtune.reconcile import aggregate_levels, build_hierarchies
+from cloudtune.reconcile import aggregate_levels
 
 
 def fleet(regions=("eu", "us"), services=("a", "b", "c"), metrics=("requests",), hours=6,
@@ -34,5 +35,16 @@ def fleet(regions=("eu", "us"), services=("a", "b", "c"), metrics=("requests",),
     return base.reset_index(drop=True), residuals.reset_index(drop=True), history.reset_index(drop=True)
 
 
-def hierarchy_of(base, levels=("series", "region", "global"), partition="metric"):
-    return build_hierarchies(base, list(levels), partition)
+def assert_coherent(out: pd.DataFrame, levels, rtol=1e-6):
+    """Every aggregate row's mean equals the sum of the reconciled series under it, at every ts."""
+    bottom = out[out.level == "series"].rename(columns={"mean": "value"})
+    expected = aggregate_levels(bottom, list(levels), include_bottom=False)
+    got = expected.merge(out, on=["service", "region", "metric", "level", "ts"], how="left")
+    assert len(got) == (out.level != "series").sum() and got["mean"].notna().all()
+    np.testing.assert_allclose(got["mean"], got["value"], rtol=rtol)
+
+
+def assert_quantiles_sane(out: pd.DataFrame):
+    q = out[["p50", "p90", "p99"]].to_numpy()
+    assert (np.diff(q, axis=1) >= 0).all(), "quantiles out of order"
+    assert (q >= 0).all() and (out["mean"] >= 0).all(), "negative reconciled values"

@@ -3,30 +3,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cloudtune.reconcile import ReconcileSettings, aggregate_levels, reconcile
+from cloudtune.reconcile import ReconcileSettings, reconcile
 from cloudtune.reconcile.methods import METHODS
-from tests.reconcile.reconcile_synth import fleet
+from tests.reconcile.reconcile_synth import assert_coherent, assert_quantiles_sane, fleet
 
 LAYOUTS = {
     "tree": dict(levels=("series", "region", "global"), partition="metric"),
     "grouped": dict(levels=("series", "region", "service", "global"), partition="metric"),
     "per_region": dict(levels=("series", "region"), partition="region"),
 }
-
-
-def assert_coherent(out: pd.DataFrame, levels, rtol=1e-6):
-    """Every aggregate row's mean equals the sum of the reconciled series under it, at every ts."""
-    bottom = out[out.level == "series"].rename(columns={"mean": "value"})
-    expected = aggregate_levels(bottom, list(levels), include_bottom=False)
-    got = expected.merge(out, on=["service", "region", "metric", "level", "ts"], how="left")
-    assert len(got) == (out.level != "series").sum() and got["mean"].notna().all()
-    np.testing.assert_allclose(got["mean"], got["value"], rtol=rtol)
-
-
-def assert_quantiles_sane(out: pd.DataFrame):
-    q = out[["p50", "p90", "p99"]].to_numpy()
-    assert (np.diff(q, axis=1) >= 0).all(), "quantiles out of order"
-    assert (q >= 0).all() and (out["mean"] >= 0).all(), "negative reconciled values"
 
 
 @pytest.mark.parametrize("layout", list(LAYOUTS))

@@ -6,8 +6,7 @@ import pytest
 from cloudtune.errors import InputError
 from cloudtune.reconcile import ReconcileSettings, aggregate_levels, reconcile
 from cloudtune.spark.reconcile import aggregate_levels_spark, reconcile_spark
-from tests.reconcile.reconcile_synth import fleet
-from tests.reconcile.test_reconcile_invariants import assert_coherent, assert_quantiles_sane
+from tests.reconcile.reconcile_synth import assert_coherent, assert_quantiles_sane, fleet
 
 pytestmark = pytest.mark.spark
 NODE_TS = ["metric", "level", "service", "region", "ts"]
