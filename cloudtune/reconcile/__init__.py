@@ -1,6 +1,12 @@
 """Hierarchical forecast reconciliation: coherent means and consistent quantiles at every level.
 
-Pure numpy/pandas; cloudtune.spark.reconcile maps `reconcile_frame` over (metric, time block) groups.
+Means: reconciled bottom = P @ base (P from the method, see methods.py), clipped at zero, and every level is
+S @ that bottom, so parents equal the sums of their children exactly. Quantiles (see quantiles.py): bottom series keep
+their base spreads around the reconciled mean; a parent's spread is its children's spreads summed with the residual
+correlation, sqrt(d' R d) (between independent and comonotone; comonotone without residuals); all quantiles are
+clipped at zero and made non-decreasing.
+
+Pure numpy/pandas; cloudtune.spark.reconcile maps `reconcile_frame` over (metric, grain, time block) groups.
 
     from cloudtune.reconcile import ReconcileSettings, reconcile
     reconciled, info = reconcile(base_forecasts, ReconcileSettings(), residuals=residuals)

@@ -37,7 +37,14 @@ def fit_projections(base_nodes: pd.DataFrame, settings: ReconcileSettings, resid
 
 def reconcile(base: pd.DataFrame, settings: ReconcileSettings, residuals: pd.DataFrame | None = None,
               history: pd.DataFrame | None = None) -> tuple[pd.DataFrame, dict]:
-    """Reconcile base forecasts of every level; returns the rows (same order) and per hierarchy what was done."""
+    """Reconcile base forecasts of every level; returns the rows (same order) and per hierarchy what was done.
+
+    Arguments as for cloudtune.spark.reconcile.reconcile_spark, as pandas frames.
+    """
+    missing = [c for c in NODE_COLUMNS + ["ts", "mean"] if c not in base.columns]
+    if missing:
+        raise InputError(f"base forecasts are missing column(s) {', '.join(missing)}; expected service, region, "
+                         "metric, level, ts, mean and quantile columns such as p50, p90, p99")
     fitted = fit_projections(base[NODE_COLUMNS].drop_duplicates(), settings, residuals, history)
     group_cols = PARTITIONS[settings.partition] + (["grain"] if "grain" in base.columns else [])
     parts = []

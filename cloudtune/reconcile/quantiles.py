@@ -52,7 +52,8 @@ def parent_spreads(spreads: np.ndarray, S_parents: np.ndarray, correlation: np.n
     for i, members in enumerate(S_parents.astype(bool)):
         a = size[:, members]
         total = a.sum(axis=1)
-        spread = np.sqrt(np.clip(np.einsum("tj,jk,tk->t", a, correlation[np.ix_(members, members)], a), 0, None))
+        quadratic = ((a @ correlation[np.ix_(members, members)]) * a).sum(axis=1)  # a' R a per ts, through BLAS
+        spread = np.sqrt(np.clip(quadratic, 0.0, None))
         factor = np.divide(spread, total, out=np.ones_like(total), where=total > 0)
         out[:, i] = signed_sum[:, i] * factor
     return out

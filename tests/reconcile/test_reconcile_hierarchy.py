@@ -51,3 +51,12 @@ def test_bottom_keys_with_a_star_are_rejected_with_a_hint():
     keys = KEYS.assign(service=["*", "a", "a", "b"])
     with pytest.raises(InputError, match=r"level 'series' rows must name a service and a region.*\*/us/requests"):
         build_hierarchies(keys, ["series", "region"])
+
+
+def test_importing_the_reconcile_package_does_not_import_pyspark():
+    import subprocess
+    import sys
+
+    code = "import sys, cloudtune.reconcile; print('pyspark' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"
