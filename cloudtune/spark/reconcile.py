@@ -47,9 +47,14 @@ def reconcile_spark(spark: SparkSession, base_forecasts: DataFrame, residuals: D
     _require(base_forecasts, BASE_COLUMNS, "base_forecasts")
     qcols = quantile_columns(base_forecasts.columns)
     unit_cols = PARTITIONS[settings.partition]
-    nodes = base_forecasts.select(*NODE_COLUMNS).distinct().toPandas()
-    if nodes.empty:
+    # One small row per node and grain: the keys to build S from, and what a full time alignment needs.
+    stats = (base_forecasts.groupBy(*NODE_COLUMNS, "grain")
+             .agg(F.count(F.lit(1)).alias("rows"), F.countDistinct("ts").alias("timestamps"),
+                  F.min("ts").alias("first"), F.max("ts").alias("last")).toPandas())
+    if stats.empty:
         raise InputError("base_forecasts is empty: nothing to reconcile")
+    _check_alignment(stats, unit_cols)
+    nodes = stats[NODE_COLUMNS].drop_duplicates()
     hierarchies = build_hierarchies(nodes, settings.levels, settings.partition)
     check_nodes(nodes, hierarchies, settings.levels)
     summaries = _residual_summaries(spark, residuals, hierarchies, unit_cols, settings.min_residuals)
@@ -164,6 +169,24 @@ def _series_means(history: DataFrame) -> pd.DataFrame:
     if "level" in history.columns:
         history = history.where(F.col("level") == BOTTOM)
     return history.groupBy(*KEY).agg(F.avg("value").alias("value")).toPandas()
+
+
+def _check_alignment(stats: pd.DataFrame, unit_cols: list[str]) -> None:
+    """Each node has one row per ts, and every node of a hierarchy covers the same timestamps at each grain."""
+    label = stats.level + ":" + stats.service + "/" + stats.region + "/" + stats.metric
+    dupes = stats[stats.rows != stats.timestamps]
+    if len(dupes):
+        raise InputError(f"base_forecasts have more than one row per ts for {shorten(label[dupes.index], 5)} "
+                         f"(grain {dupes.grain.iloc[0]}); pass one row per node, grain and ts")
+    shape = stats.timestamps.astype(str) + " ts " + stats["first"].astype(str) + ".." + stats["last"].astype(str)
+    usual = shape.groupby([stats[c] for c in [*unit_cols, "grain"]]).transform(lambda s: s.mode().iloc[0])
+    odd = stats[shape != usual]
+    if len(odd):
+        i = odd.index[0]
+        raise InputError(f"base forecasts of {'/'.join(odd.loc[i, unit_cols])} at grain {odd.grain[i]} do not cover "
+                         f"the same timestamps for every node: {shorten(label[odd.index], 4)} "
+                         f"({shape[i]}) against {usual[i]} for the others; every node needs a forecast at every ts, "
+                         "e.g. from its fallback model")
 
 
 def _require(df: DataFrame, columns: list[str], what: str) -> None:

@@ -88,6 +88,14 @@ def test_a_missing_node_is_named_on_the_driver(spark, data):
         reconcile_spark(spark, spark.createDataFrame(no_us), None, ReconcileSettings())
 
 
+def test_a_node_short_of_timestamps_is_named_on_the_driver(spark, data):
+    base, _, _ = data
+    short = base.drop(index=base.index[(base.level == "series") & (base.service == "b") & (base.metric == "orders")][-1])
+    with pytest.raises(InputError, match=r"base forecasts of orders at grain 1h do not cover the same timestamps for "
+                                         r"every node: series:b/us/orders \(5 ts .*\) against 6 ts"):
+        reconcile_spark(spark, spark.createDataFrame(short), None, ReconcileSettings())
+
+
 def test_missing_columns_are_named(spark, data):
     base, _, _ = data
     with pytest.raises(InputError, match="base_forecasts is missing column\\(s\\) grain"):
