@@ -36,7 +36,7 @@ def reconcile_spark(spark: SparkSession, base_forecasts: DataFrame, residuals: D
 
     base_forecasts: service, region, metric, level, grain, ts, mean and pNN columns (others pass through; existing
         base_mean / reconciliation columns are replaced), one row per node, grain and ts, for every node of every
-        configured level. It is read twice (node keys, then the rows): persist it if it is expensive.
+        configured level. It is read twice (a per-node summary, then the rows): persist it if it is expensive.
     residuals: service, region, metric, level, ts, residual (actual - fitted) for the nodes of every level, at one
         common grain over a common window (e.g. hourly in-sample one-step residuals of the last 28 days). Only
         timestamps where every node of a hierarchy has one are used. None: no MinT (fallback) and comonotone
@@ -53,6 +53,10 @@ def reconcile_spark(spark: SparkSession, base_forecasts: DataFrame, residuals: D
                   F.min("ts").alias("first"), F.max("ts").alias("last")).toPandas())
     if stats.empty:
         raise InputError("base_forecasts is empty: nothing to reconcile")
+    for col in [*NODE_COLUMNS, "grain"]:
+        if stats[col].isna().any():
+            raise InputError(f"base_forecasts have rows with a null {col}; every row needs service, region, metric "
+                             "('*' at an aggregate level), level and grain")
     _check_alignment(stats, unit_cols)
     nodes = stats[NODE_COLUMNS].drop_duplicates()
     hierarchies = build_hierarchies(nodes, settings.levels, settings.partition)
