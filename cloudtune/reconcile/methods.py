@@ -8,11 +8,18 @@
     mint_shrink  the same with W = the Schafer-Strimmer shrinkage estimate of the residual covariance
                  (Wickramasuriya, Athanasopoulos & Hyndman 2019, "MinT(Shrink)").
 
-The shrinkage follows that paper (and its reference code, hts::shrink.estim): W1 = E'E / T from the aligned
-residual rows (uncentred: residuals are taken to be mean zero), target = diag(W1), and intensity
-lambda = sum_{i!=j} Var(r_ij) / sum_{i!=j} r_ij^2, where r_ij are the residual correlations and
-Var(r_ij) = sum_t (w_tij - mean_t w_tij)^2 / (T (T - 1)) with w_tij = x_ti x_tj on residuals x scaled by their
-root mean square; lambda is clipped to [0, 1] and W = lambda diag(W1) + (1 - lambda) W1.
+The shrinkage follows that paper (and its reference code, hts::shrink.estim): W1 = E'E / T (uncentred: residuals
+are taken to be mean zero), target = diag(W1), and intensity lambda = sum_{i!=j} Var(r_ij) / sum_{i!=j} r_ij^2,
+where r_ij are the residual correlations and Var(r_ij) = sum_t (w_tij - mean_t w_tij)^2 / (T (T - 1)) with
+w_tij = x_ti x_tj on residuals x scaled by their root mean square; lambda is clipped to [0, 1] and
+W = lambda diag(W1) + (1 - lambda) W1.
+
+Missing residuals (NaN, e.g. outlier hours one series left out) are allowed, so that an hour one node lacks is not
+thrown away for every node (with hundreds of series hardly any hour is complete). Each node's mean square uses its
+own T_i timestamps; the correlations are x_i'x_j / sqrt(T_i T_j) over the timestamps both have (x scaled by the
+node's root mean square), i.e. the pairwise correlation times the overlap T_ij / sqrt(T_i T_j) <= 1. That is a
+normalised Gram matrix, so W1 stays positive semi-definite (a plain pairwise estimate need not), and with no gaps
+it is exactly E'E / T. Var(r_ij) uses the T_ij shared timestamps and the same overlap factor.
 """
 from __future__ import annotations
 
@@ -31,31 +38,37 @@ FALLBACKS = ("bottom_up", "ols", "wls_struct")  # methods that need no data beyo
 class ShrunkCovariance:
     cov: np.ndarray  # n x n
     lambda_: float  # shrinkage intensity in [0, 1]
-    rows: int  # aligned residual rows it was estimated from
+    rows: int  # the fewest timestamps any pair of columns shares
 
 
 def shrink_covariance(residuals: np.ndarray) -> ShrunkCovariance:
-    """Schafer-Strimmer shrinkage toward the diagonal of a T x n matrix of aligned residuals (no NaN)."""
+    """Schafer-Strimmer shrinkage toward the diagonal of a T x n residual matrix (NaN = missing; see module doc)."""
     e = np.asarray(residuals, dtype=float)
-    if e.ndim != 2 or e.shape[0] < 2:
-        raise InputError(f"shrinkage needs a T x n residual matrix with T >= 2 rows, got shape {e.shape}")
-    if not np.isfinite(e).all():
-        raise InputError("shrinkage needs finite residuals; drop the rows with missing or infinite values first")
-    t = e.shape[0]
-    w1 = e.T @ e / t
-    scale = np.sqrt(np.diag(w1))
+    if e.ndim != 2:
+        raise InputError(f"shrinkage needs a T x n residual matrix, got shape {e.shape}")
+    present = np.isfinite(e)
+    e0 = np.where(present, e, 0.0)  # a missing residual adds nothing to any sum; the counts exclude it
+    pairs = present.T.astype(float) @ present.astype(float)  # T_ij: timestamps where both i and j have one
+    if pairs.min() < 2:
+        raise InputError(f"shrinkage needs at least 2 timestamps shared by every pair of columns, got "
+                         f"{int(pairs.min())}")
+    own = np.diag(pairs)  # T_i
+    scale = np.sqrt(np.square(e0).sum(axis=0) / own)
     if (scale <= 0).any():
         raise InputError(f"residual column(s) {np.flatnonzero(scale <= 0).tolist()} are all zero; their "
                          "correlation with the others is undefined")
-    x = e / scale
-    corr = x.T @ x / t
-    # Variance of each sample correlation, from the spread of the products x_ti x_tj over time.
-    var_r = (np.square(x).T @ np.square(x) - np.square(x.T @ x) / t) / (t * (t - 1))
+    x = e0 / scale
+    cross = x.T @ x  # diagonal: T_i
+    overlap = pairs / np.sqrt(np.outer(own, own))  # T_ij / sqrt(T_i T_j), 1 without gaps
+    corr = cross / np.sqrt(np.outer(own, own))
+    # Variance of each sample correlation, from the spread of the products x_ti x_tj over the shared timestamps.
+    var_r = (np.square(x).T @ np.square(x) - np.square(cross) / pairs) / (pairs * (pairs - 1)) * np.square(overlap)
     off = ~np.eye(e.shape[1], dtype=bool)
     denom = float(np.square(corr[off]).sum())
     lam = 1.0 if denom <= 0 else float(np.clip(var_r[off].sum() / denom, 0.0, 1.0))
+    w1 = corr * np.outer(scale, scale)
     cov = lam * np.diag(np.diag(w1)) + (1.0 - lam) * w1
-    return ShrunkCovariance(cov, lam, t)
+    return ShrunkCovariance(cov, lam, int(pairs.min()))
 
 
 def is_positive_definite(cov: np.ndarray, rtol: float = 1e-10) -> bool:

@@ -1,7 +1,7 @@
 """Choose and fit the projection of one hierarchy: the method actually used, why, and the matrices it needs.
 
 This is the only place that decides the fallback: mint_shrink runs when the residual summary allows it (enough
-aligned rows, a positive-definite shrunk covariance), otherwise the configured fallback (wls_struct by default)
+shared residual timestamps, a positive-definite shrunk covariance), otherwise the configured fallback (wls_struct by default)
 runs and `reason` says why.
 """
 from __future__ import annotations
@@ -49,7 +49,8 @@ def fit_projection(hierarchy: Hierarchy, settings: ReconcileSettings, residuals:
             reason = f"mint_shrink not possible ({why_not}); used {method}"
         else:
             W = residuals.cov
-            reason = f"MinT, shrinkage lambda={residuals.lambda_:.3f} from {residuals.rows} aligned residual rows"
+            reason = (f"MinT, shrinkage lambda={residuals.lambda_:.3f} from residuals (at least {residuals.rows} "
+                      "shared timestamps per pair of nodes)")
     elif method == "top_down":
         shares, top = top_down_shares(hierarchy, series_means)
         reason = f"historical proportions of the {hierarchy.nodes.level.iloc[top[0]]} level"

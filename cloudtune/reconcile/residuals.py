@@ -2,7 +2,8 @@
 
 Residuals come as rows (service, region, metric, level, ts, residual), one per node and timestamp, for the nodes of
 every level (the base model's in-sample one-step or out-of-sample errors, actual - forecast, at one common grain,
-e.g. hourly). Only timestamps where every node of the hierarchy has a finite residual are used ("aligned rows").
+e.g. hourly). A node may lack some timestamps (outlier hours left out): the covariance is estimated pairwise, over
+the timestamps each pair of nodes shares, and MinT needs every pair to share at least min_residuals of them.
 """
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ class ResidualSummary:
     unit: tuple[str, ...]
     cov: np.ndarray | None  # shrunk covariance over all nodes, in hierarchy order; None when not estimable
     lambda_: float | None
-    rows: int  # aligned rows (timestamps where every node has a residual)
+    rows: int  # the fewest timestamps any two nodes both have a residual for
     reason: str  # empty when MinT can use it, else why not
 
     @property
@@ -45,7 +46,7 @@ class ResidualSummary:
 
 
 def residual_matrix(residuals: pd.DataFrame, hierarchy: Hierarchy) -> tuple[np.ndarray, list[str]]:
-    """The aligned T x n residual matrix in node order, and the labels of nodes with no residual at all."""
+    """The T x n residual matrix in node order (NaN where a node has none), and the nodes with none at all."""
     missing_cols = [c for c in RESIDUAL_COLUMNS if c not in residuals.columns]
     if missing_cols:
         raise InputError(f"residuals are missing column(s) {', '.join(missing_cols)}; expected "
@@ -61,11 +62,12 @@ def residual_matrix(residuals: pd.DataFrame, hierarchy: Hierarchy) -> tuple[np.n
     labels = hierarchy.node_labels()
     absent = [labels[i] for i in range(len(nodes)) if wide[i].notna().sum() == 0]
     values = wide.to_numpy(dtype=float)
-    return values[np.isfinite(values).all(axis=1)], absent
+    values[~np.isfinite(values)] = np.nan
+    return values[~np.isnan(values).all(axis=1)], absent
 
 
 def summarize_residuals(residuals: pd.DataFrame | None, hierarchy: Hierarchy, min_rows: int) -> ResidualSummary:
-    """Shrunk covariance of the aligned residuals, or the reason MinT cannot use them."""
+    """Shrunk (pairwise) covariance of a hierarchy's residuals, or the reason MinT cannot use them."""
     unit = hierarchy.unit
     if residuals is None or len(residuals) == 0:
         return ResidualSummary(unit, None, None, 0, f"no residuals for {hierarchy.label}")
@@ -74,14 +76,18 @@ def summarize_residuals(residuals: pd.DataFrame | None, hierarchy: Hierarchy, mi
         return ResidualSummary(unit, None, None, 0, f"no residuals for {hierarchy.label}")
     if absent:
         return ResidualSummary(unit, None, None, 0, f"no residuals for node(s) {shorten(absent, 5)}")
-    if len(e) < min_rows:
-        return ResidualSummary(unit, None, None, len(e),
-                               f"only {len(e)} timestamps have a residual for every node of {hierarchy.label}; "
+    present = (~np.isnan(e)).astype(float)
+    shared = present.T @ present
+    labels = hierarchy.node_labels()
+    if shared.min() < min_rows:
+        i, j = np.unravel_index(int(shared.argmin()), shared.shape)
+        pair = labels[i] if i == j else f"{labels[i]} and {labels[j]}"
+        return ResidualSummary(unit, None, None, int(shared.min()),
+                               f"only {int(shared.min())} timestamps have residuals for {pair}; "
                                f"min_residuals is {min_rows}")
-    flat = np.flatnonzero(np.square(e).sum(axis=0) == 0)
+    flat = np.flatnonzero(np.nansum(np.square(e), axis=0) == 0)
     if len(flat):
-        labels = hierarchy.node_labels()
-        return ResidualSummary(unit, None, None, len(e),
+        return ResidualSummary(unit, None, None, int(shared.min()),
                                f"residuals are all zero for {shorten([labels[i] for i in flat], 5)}")
     shrunk = shrink_covariance(e)
     reason = "" if is_positive_definite(shrunk.cov) else \

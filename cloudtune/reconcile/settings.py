@@ -2,11 +2,11 @@
 
     reconcile:
       method: mint_shrink        # bottom_up | top_down | ols | wls_struct | mint_shrink
-      fallback: wls_struct       # used when mint_shrink cannot be (too few aligned residuals, not positive definite)
+      fallback: wls_struct       # used when mint_shrink cannot be (too few residuals, not positive definite)
       levels: [series, region, global]   # any of series, region, service, global; series is required
       partition: metric          # metric | region (region: one hierarchy per metric and region; no cross-region level)
       block: 1d                  # Spark reconciles each hierarchy in time blocks of this length
-      min_residuals: 48          # aligned residual rows (timestamps with a residual for every node) MinT needs
+      min_residuals: 48          # timestamps every pair of nodes must both have a residual for, for MinT
 """
 from __future__ import annotations
 

@@ -38,9 +38,8 @@ def reconcile_spark(spark: SparkSession, base_forecasts: DataFrame, residuals: D
         base_mean / reconciliation columns are replaced), one row per node, grain and ts, for every node of every
         configured level. It is read twice (a per-node summary, then the rows): persist it if it is expensive.
     residuals: service, region, metric, level, ts, residual (actual - fitted) for the nodes of every level, at one
-        common grain over a common window (e.g. hourly in-sample one-step residuals of the last 28 days). Only
-        timestamps where every node of a hierarchy has one are used. None: no MinT (fallback) and comonotone
-        parent quantiles.
+        common grain over a common window (e.g. hourly in-sample one-step residuals of the last 28 days); a node
+        may lack some hours (the covariance is pairwise). None: no MinT (fallback) and comonotone parent quantiles.
     history: bottom-level actuals (service, region, metric, ts, value), needed only for top_down.
     Returns (DataFrame with the input columns plus base_mean and reconciliation, info keyed by metric).
     """

@@ -99,24 +99,36 @@ def test_shrinkage_by_hand():
     np.testing.assert_allclose(shrunk.cov, [[1.5, 2 / 3], [2 / 3, 1.5]], rtol=1e-12)
 
 
-def test_shrinkage_matches_the_schafer_strimmer_sums_written_as_loops():
+@pytest.mark.parametrize("gaps", [False, True])
+def test_shrinkage_matches_the_schafer_strimmer_sums_written_as_loops(gaps):
+    # With gaps every sum runs over the timestamps both columns have; each mean square over the column's own, and
+    # correlations are divided by sqrt(T_i T_j) instead of T (see cloudtune.reconcile.methods).
     rng = np.random.default_rng(5)
-    E = rng.normal(0, 1, (9, 3)) @ np.array([[1, 0.5, 0.2], [0, 1, 0.4], [0, 0, 1]])
+    E = rng.normal(0, 1, (12, 3)) @ np.array([[1, 0.5, 0.2], [0, 1, 0.4], [0, 0, 1]])
+    if gaps:
+        E[[1, 4], 0], E[7, 1], E[[2, 9, 10], 2] = np.nan, np.nan, np.nan
     T, n = E.shape
-    sd = np.sqrt((E ** 2).mean(axis=0))
+    has = ~np.isnan(E)
+    own = has.sum(axis=0)
+    sd = [np.sqrt(sum(E[t, i] ** 2 for t in range(T) if has[t, i]) / own[i]) for i in range(n)]
     num = den = 0.0
+    W1 = np.zeros((n, n))
     for i in range(n):
         for j in range(n):
+            both = [t for t in range(T) if has[t, i] and has[t, j]]
+            norm = np.sqrt(own[i] * own[j])
+            W1[i, j] = sum(E[t, i] * E[t, j] for t in both) / norm
             if i == j:
                 continue
-            w = [E[t, i] / sd[i] * E[t, j] / sd[j] for t in range(T)]
-            w_bar = sum(w) / T
-            num += sum((wt - w_bar) ** 2 for wt in w) / (T * (T - 1))
-            den += w_bar ** 2
+            w = [E[t, i] / sd[i] * E[t, j] / sd[j] for t in both]
+            w_bar = sum(w) / len(both)
+            overlap = len(both) / norm
+            num += sum((wt - w_bar) ** 2 for wt in w) / (len(both) * (len(both) - 1)) * overlap ** 2
+            den += (sum(w) / norm) ** 2
     lam = min(max(num / den, 0.0), 1.0)
     shrunk = shrink_covariance(E)
     assert shrunk.lambda_ == pytest.approx(lam, rel=1e-12)
-    W1 = E.T @ E / T
+    assert shrunk.rows == (7 if gaps else 12)  # columns 0 and 2 share 12 - 2 - 3 timestamps (their gaps differ)
     np.testing.assert_allclose(shrunk.cov, lam * np.diag(np.diag(W1)) + (1 - lam) * W1, rtol=1e-12)
 
 

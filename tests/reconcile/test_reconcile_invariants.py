@@ -96,6 +96,27 @@ def test_mint_falls_back_to_wls_and_says_why():
         assert "mint_shrink not possible" in info["requests"]["reason"]
 
 
+def test_mint_uses_residuals_with_scattered_gaps_that_leave_no_complete_hour():
+    base, residuals, _ = fleet()
+    rng = np.random.default_rng(7)
+    gappy = residuals[rng.uniform(size=len(residuals)) > 0.25]  # each node misses about a quarter of the hours
+    complete_hours = gappy.groupby("ts").size().eq(9).sum()
+    assert complete_hours < 48  # a complete-rows rule would fall back
+    out, info = reconcile(base, ReconcileSettings(), residuals=gappy)
+    assert info["requests"]["method"] == "mint_shrink", info["requests"]["reason"]
+    assert 48 <= info["requests"]["residual_rows"] < 120
+    assert_coherent(out, ("series", "region", "global"))
+
+
+def test_too_few_shared_timestamps_name_the_pair():
+    base, residuals, _ = fleet()
+    late = residuals.ts >= residuals.ts.max() - pd.Timedelta("20h")
+    a_eu = (residuals.service == "a") & (residuals.region == "eu")
+    _, info = reconcile(base, ReconcileSettings(), residuals=residuals[~a_eu | late])
+    assert "only 21 timestamps have residuals for" in info["requests"]["reason"]
+    assert "series:a/eu/requests" in info["requests"]["reason"]
+
+
 def test_mint_is_used_when_residuals_allow_it_and_differs_from_wls():
     base, residuals, _ = fleet()
     mint, info = reconcile(base, ReconcileSettings(), residuals=residuals)
