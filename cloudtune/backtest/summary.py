@@ -36,7 +36,7 @@ def finish(sums: pd.DataFrame, scope: str) -> pd.DataFrame:
     out["scope"] = scope
     out["status"], out["reason"] = status_of(out["windows"], out["fallback_windows"], out["failed_windows"])
     out["answered_by"] = None
-    out["origin"] = pd.NaT
+    out["origin"] = pd.Series(pd.NaT, index=out.index, dtype="datetime64[ns, UTC]")
     for k in KEYS:
         if k not in out:
             out[k] = "*"
