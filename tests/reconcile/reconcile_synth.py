@@ -1,5 +1,7 @@
 """Small incoherent base forecasts, residuals and history for reconciliation tests (pure pandas, seeded),
 and the invariants every reconciled frame must meet."""
+import functools
+
 import numpy as np
 import pandas as pd
 
@@ -9,7 +11,13 @@ from cloudtune.reconcile import aggregate_levels
 def fleet(regions=("eu", "us"), services=("a", "b", "c"), metrics=("requests",), hours=6,
           levels=("series", "region", "global"), residual_hours=120, seed=0):
     """Base forecasts of every node (sum of the truth plus node noise, so parents disagree with their children),
-    hourly residuals of every node with correlated bottom errors, and the bottom history."""
+    hourly residuals of every node with correlated bottom errors, and the bottom history. Fresh copies each call."""
+    frames = _fleet(tuple(regions), tuple(services), tuple(metrics), hours, tuple(levels), residual_hours, seed)
+    return tuple(f.copy() for f in frames)
+
+
+@functools.lru_cache(maxsize=16)
+def _fleet(regions, services, metrics, hours, levels, residual_hours, seed):
     rng = np.random.default_rng(seed)
     keys = pd.DataFrame([(s, r, m) for m in metrics for r in regions for s in services],
                         columns=["service", "region", "metric"])
