@@ -41,6 +41,10 @@ def backtest_fleet(actuals: pd.DataFrame, settings: BacktestSettings | None = No
                    teams: dict[str, list[str]] | None = None) -> BacktestResult:
     """actuals: service, region, metric, ts, value. events: a normalized calendar (all regions) or None."""
     settings, model = settings or BacktestSettings(), model or ModelSettings()
+    if events is not None and len(events):
+        from cloudtune.events import normalize_events
+
+        events = normalize_events(events)  # fills ramp / decay defaults the model reads
     nodes = hierarchy_nodes(actuals, settings.levels)
     parts = [backtest_node(g, key[:3], key[3], settings, model, node_events(events, key[1]))
              for key, g in nodes.groupby([*KEYS, "level"], sort=True)]
