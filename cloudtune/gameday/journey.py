@@ -33,7 +33,8 @@ class JourneyConfig:
         if self.configured:
             unknown = sorted(set(self.configured) - set(self.steps))
             if unknown or any(v < 0 for v in self.configured.values()):
-                raise ValueError(f"configured shares must be >= 0 and name steps from {self.steps}; got {unknown or self.configured}")
+                raise ValueError(f"configured shares must be >= 0 and name steps from {self.steps}; "
+                                 f"got {unknown or self.configured}")
             if abs(sum(self.configured.values()) - 1.0) > 1e-6:
                 raise ValueError(f"configured shares must sum to 1, they sum to {sum(self.configured.values()):.6g}")
         if self.shares == "configured" and not self.configured:

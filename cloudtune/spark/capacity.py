@@ -150,7 +150,7 @@ def _rollup(spark, config, capacity: CapacityConfig, run_date: date, run_id: str
     text = (f"  regional roll-up from the long-range extract of {latest}: {weeks} weeks x "
             f"{rollup['region'].nunique()} regions by generation -> {qualified(db, CAPACITY_ROLLUP)}, {path}")
     if len(unplanned):
-        text += f"\n  roll-up NOT PLANNED: " + ", ".join(f"{r.service}/{r.region}" for r in unplanned.itertuples())
+        text += "\n  roll-up NOT PLANNED: " + ", ".join(f"{r.service}/{r.region}" for r in unplanned.itertuples())
     return text
 
 

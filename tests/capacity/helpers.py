@@ -22,7 +22,7 @@ def write_capacity(root: Path, services: dict, types: dict | None = None, region
     for name, (family, gen, cost, locs, limit) in types.items():
         catalog["instance_types"][name] = dict(
             family=family, generation=gen, vcpu=2, memory_gib=4, relative_cost=cost,
-            locations={r: ({"zones": z, "limit": limit} if limit is not None else {"zones": z}) for r, z in locs.items()})
+            locations={r: {"zones": z, **({"limit": limit} if limit is not None else {})} for r, z in locs.items()})
     (folder / "catalog.yaml").write_text(yaml.safe_dump(catalog))
     (folder / "planning.yaml").write_text(yaml.safe_dump(planning or {"current_fleet": None}))
     for service, spec in services.items():
