@@ -152,3 +152,21 @@ def test_an_uncovered_or_unknown_event_says_what_the_forecast_covers():
         find_occurrence(CALENDAR, HORIZON, event="late", region="us")
     with pytest.raises(InputError, match="Did you mean 'sale'"):
         find_occurrence(CALENDAR, HORIZON, event="sael")
+
+
+def test_the_bundled_journey_maps_every_sample_service(repo):
+    from cloudtune.gameday import load_journey
+
+    journey = load_journey(repo / "conf" / "capacity" / "gameday.yaml")
+    assert set(journey.services) == {"home", "search", "detail", "cart", "checkout", "payments"}
+    assert journey.steps == ["search", "browse", "detail", "cart", "checkout"]
+
+
+def test_a_misspelled_journey_key_is_rejected_with_a_suggestion(tmp_path):
+    from cloudtune.errors import ConfigError
+    from cloudtune.gameday import load_journey
+
+    path = tmp_path / "gameday.yaml"
+    path.write_text("ramp_upp: 10min\n")
+    with pytest.raises(ConfigError, match=r"gameday.yaml: unknown key 'ramp_upp'. Did you mean 'ramp_up'\?"):
+        load_journey(path)
