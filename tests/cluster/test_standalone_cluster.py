@@ -70,7 +70,9 @@ def test_executors_import_cloudtune_from_the_shipped_artifact_in_their_own_folde
     work, result, _ = run
     artifact = "cloudtune-0.1.0.zip"
     driver = result["driver"]
-    assert Path(driver["cloudtune_file"]).is_relative_to(work / "dist" / artifact)
+    # The driver runs the same Python and imports Spark's copy of the artifact (its SparkFiles, in the run's folder).
+    driver_file = Path(driver["cloudtune_file"])
+    assert artifact in driver_file.parts and driver_file.is_relative_to(work), driver_file
     assert Path(driver["cwd"]) == work / "driver"
     assert result["executors"]
     for e in result["executors"]:
@@ -79,7 +81,10 @@ def test_executors_import_cloudtune_from_the_shipped_artifact_in_their_own_folde
         assert Path(e["cwd"]).is_relative_to(work / "worker") and e["cwd"] != driver["cwd"]
         assert e["pid"] != driver["pid"]
         assert Path(e["python"]).is_relative_to(work / "exec-env")
-        assert not any(p.startswith(str(REPO)) for p in e["sys_path"] if p), e["sys_path"]
+        # The venv's libraries are on the path (they live in the repo's .venv here); the repo's code is not.
+        code = [p for p in e["sys_path"] if p and Path(p).is_relative_to(REPO)
+                and not Path(p).is_relative_to(REPO / ".venv")]
+        assert code == [], e["sys_path"]
     # The executors' Python cannot import cloudtune on its own: only the artifact makes it importable.
     alone = subprocess.run([str(work / "exec-env" / "bin" / "python"), "-c", "import cloudtune"],
                            cwd=work, env={"PATH": "/usr/bin:/bin"}, capture_output=True, text=True)
