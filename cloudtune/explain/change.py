@@ -98,6 +98,9 @@ class Explanation:
             share = value / self.value_b if self.value_b else float("nan")
             lines.append(f"  {name:<22} {value:+14,.1f}  ({100 * share:+.2f}% of run {self.run_b})")
         lines.append(f"  {'sum of parts':<22} {sum(self.parts.values()):+14,.1f}")
+        if len(self.series) > 1:  # a region: which series moved (refit values)
+            top = self.series.reindex(self.series["change"].abs().sort_values(ascending=False).index).head(10)
+            lines.append("  by series (refits): " + ", ".join(f"{r.series} {r.change:+,.1f}" for r in top.itertuples()))
         lines.extend(f"  note: {n}" for n in self.notes)
         return "\n".join(lines)
 
