@@ -180,7 +180,8 @@ def _components(data: ReportData) -> str:
         for i, (name, g) in enumerate(c.groupby("component", sort=True)):
             g = g.sort_values("ts")
             out.append(time_chart([dict(x=g["ts"], y=g["value"], label=name, color=PALETTE[i % len(PALETTE)])],
-                                  title=name, width=420, height=170, css_class="chart component-chart"))
+                                  title=name, width=360, height=170, css_class="chart component-chart",
+                                  zero=False, legend=False))
         out.append("</div>")
     if not any_:
         return ('<p class="muted">No components for the chosen series (the run wrote none, or their models '

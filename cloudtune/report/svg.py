@@ -23,10 +23,10 @@ def nice_ticks(lo: float, hi: float, n: int = 5) -> list[float]:
     mag = 10 ** math.floor(math.log10(raw))
     step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
     start = math.floor(lo / step) * step
-    ticks, v = [], start
-    while v <= hi + step * 1e-9:
-        ticks.append(round(v, 12))
+    ticks, v = [round(start, 12)], start
+    while ticks[-1] < hi - step * 1e-9:  # the last tick is at or above hi, so the axis covers the data
         v += step
+        ticks.append(round(v, 12))
     return ticks
 
 
@@ -42,11 +42,13 @@ def fmt_num(v: float) -> str:
 
 
 def time_chart(lines: list[dict], bands: list[dict] | None = None, title: str = "", width: int = 860,
-               height: int = 260, vline=None, vline_label: str = "", css_class: str = "chart") -> str:
+               height: int = 260, vline=None, vline_label: str = "", css_class: str = "chart", zero: bool = True,
+               legend: bool = True) -> str:
     """lines: dicts with x (timestamps), y, label, optional color and dash. bands: x, lo, hi, label, color.
-    vline: a timestamp marked with a vertical rule (e.g. the run date)."""
+    vline: a timestamp marked with a vertical rule (e.g. the run date). zero: the y axis starts at 0 (loads);
+    else it spans the data (multipliers around 1)."""
     bands = bands or []
-    ml, mr, mt, mb = 62, 150, 24, 30
+    ml, mr, mt, mb = 62, (150 if legend else 14), 24, 30
     pw, ph = width - ml - mr, height - mt - mb
     xs = [pd.DatetimeIndex(d["x"]).asi8 for d in [*lines, *bands] if len(d["x"])]
     ys = [np.asarray(d["y"], float) for d in lines if len(d["y"])] + \
@@ -58,9 +60,10 @@ def time_chart(lines: list[dict], bands: list[dict] | None = None, title: str = 
         return "".join(out)
     x0, x1 = min(a.min() for a in xs), max(a.max() for a in xs)
     finite = np.concatenate([y[np.isfinite(y)] for y in ys]) if ys else np.zeros(1)
-    y0, y1 = (0.0, float(finite.max()) if finite.size else 1.0)
-    y0 = min(y0, float(finite.min()) if finite.size else 0.0)
-    yt = nice_ticks(y0, y1 * 1.05 if y1 > 0 else 1.0)
+    y1 = float(finite.max()) if finite.size else 1.0
+    y0 = min(0.0, float(finite.min())) if zero and finite.size else (float(finite.min()) if finite.size else 0.0)
+    pad = 0.05 * (y1 - y0) if y1 > y0 else (abs(y1) * 0.05 or 1.0)
+    yt = nice_ticks(y0 if zero else y0 - pad, y1 + pad)
     y0, y1 = yt[0], yt[-1]
     span = max(x1 - x0, 1)
 
@@ -76,12 +79,12 @@ def time_chart(lines: list[dict], bands: list[dict] | None = None, title: str = 
         out.append(f'<line x1="{ml}" x2="{ml + pw}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>'
                    f'<text x="{ml - 6}" y="{y + 4:.1f}" text-anchor="end" class="tick">{fmt_num(t)}</text>')
     days = pd.date_range(pd.Timestamp(x0, tz="UTC").ceil("D"), pd.Timestamp(x1, tz="UTC"), freq="D")
-    every = max(1, int(np.ceil(len(days) / 10)))
+    every = max(1, int(np.ceil(len(days) / max(pw // 60, 1))))
     for d in days[::every]:
         x = float(px([d.value])[0])
         out.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{mt}" y2="{mt + ph}" class="grid"/>'
                    f'<text x="{x:.1f}" y="{mt + ph + 16}" text-anchor="middle" class="tick">{d:%m-%d}</text>')
-    legend = []
+    entries = []
     for i, b in enumerate(bands):
         x = pd.DatetimeIndex(b["x"]).asi8
         lo, hi = np.asarray(b["lo"], float), np.asarray(b["hi"], float)
@@ -93,7 +96,7 @@ def time_chart(lines: list[dict], bands: list[dict] | None = None, title: str = 
         bot = " ".join(f"{a:.1f},{c:.1f}" for a, c in zip(px(x[ok])[::-1], py(lo[ok])[::-1]))
         out.append(f'<polygon class="band" points="{top} {bot}" fill="{color}" fill-opacity="{b.get("opacity", 0.18)}">'
                    f'<title>{escape(b.get("label", ""))}</title></polygon>')
-        legend.append((b.get("label", ""), color, "band", b.get("opacity", 0.18)))
+        entries.append((b.get("label", ""), color, "band", b.get("opacity", 0.18)))
     for i, d in enumerate(lines):
         x, y = pd.DatetimeIndex(d["x"]).asi8, np.asarray(d["y"], float)
         ok = np.isfinite(y)
@@ -104,13 +107,13 @@ def time_chart(lines: list[dict], bands: list[dict] | None = None, title: str = 
         dash = f' stroke-dasharray="{d["dash"]}"' if d.get("dash") else ""
         out.append(f'<polyline class="series" fill="none" stroke="{color}" stroke-width="{d.get("width", 1.4)}"'
                    f'{dash} points="{pts}"><title>{escape(d.get("label", ""))}</title></polyline>')
-        legend.append((d.get("label", ""), color, "line", 1))
+        entries.append((d.get("label", ""), color, "line", 1))
     if vline is not None:
         x = float(px([pd.Timestamp(vline).value])[0])
         if ml <= x <= ml + pw:
             out.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{mt}" y2="{mt + ph}" class="vline"/>'
                        f'<text x="{x + 3:.1f}" y="{mt + 10}" class="tick">{escape(vline_label)}</text>')
-    for i, (label, color, kind, op) in enumerate(legend):
+    for i, (label, color, kind, op) in enumerate(entries if legend else []):
         y = mt + 8 + i * 16
         lx = ml + pw + 12
         if kind == "band":
