@@ -13,10 +13,15 @@ def register(subparsers, common) -> None:
     p.add_argument("--now", default=None,
                    help="tracking time, ISO 8601 UTC (default: the clock); set it to replay a past event")
     p.add_argument("--out", default="reports", help="folder for the post-event report (default ./reports)")
+    p.add_argument("--follow", type=int, default=0, metavar="SECONDS",
+                   help="repeat the pass every SECONDS until the event has ended and its report is written "
+                        "(default: one pass)")
     p.set_defaults(handler=_cmd_track)
 
 
 def _cmd_track(args, config) -> int:
+    import time
+
     import pandas as pd
 
     from cloudtune.errors import InputError
@@ -32,12 +37,19 @@ def _cmd_track(args, config) -> int:
             pd.Timestamp(args.now)
         except ValueError:
             raise InputError(f"--now must be an ISO 8601 time such as 2025-11-28T12:00Z, got {args.now!r}") from None
+    if args.follow and args.now is not None:
+        raise InputError("--follow tracks against the clock; drop --now (or drop --follow to replay one pass)")
+    if args.follow < 0:
+        raise InputError(f"--follow must be a number of seconds >= 0, got {args.follow}")
     spark = get_spark(config, args.warehouse)
     create_tables(spark, config.database)
-    result = track_event(spark, config, args.event, args.region, args.start, args.now, args.out)
-    print(result["text"])
-    print(f"{result['breaches']} breached series-minutes written to {config.database}.event_breaches; "
-          f"summary rows ({result['status']}) to {config.database}.event_reports")
-    if result["report_path"]:
-        print(f"post-event report: {result['report_path']}")
-    return 0
+    while True:
+        result = track_event(spark, config, args.event, args.region, args.start, args.now, args.out)
+        print(result["text"])
+        print(f"{result['breaches']} breached series-minutes written to {config.database}.event_breaches; "
+              f"summary rows ({result['status']}) to {config.database}.event_reports", flush=True)
+        if result["report_path"]:
+            print(f"post-event report: {result['report_path']}")
+        if not args.follow or result["status"] == "final":
+            return 0
+        time.sleep(args.follow)
