@@ -48,7 +48,7 @@ def forecast_file(spark: SparkSession, config: PipelineConfig, actuals: str | Pa
             stamp = {"run_id": F.lit(f"file-{run_date:%Y%m%d}"), "run_date": F.lit(run_date)}
             wide = wide.withColumns(stamp)
             prog.stage("reconcile and write")
-            forecasts, info = reconcile(spark, config, wide)
+            forecasts, info = reconcile(spark, config, wide, history)
             rec = F.col("record")
             outputs = {
                 "forecasts": conform(forecasts.withColumns(stamp), FORECASTS),

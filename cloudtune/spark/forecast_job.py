@@ -54,13 +54,17 @@ def fit_nodes(spark: SparkSession, config: PipelineConfig, history: DataFrame, r
     return wide.persist(StorageLevel.MEMORY_AND_DISK), total
 
 
-def reconcile(spark: SparkSession, config: PipelineConfig, wide: DataFrame) -> tuple[DataFrame, dict]:
+def reconcile(spark: SparkSession, config: PipelineConfig, wide: DataFrame, history: DataFrame
+              ) -> tuple[DataFrame, dict]:
+    """Reconciled forecasts of every level from the base forecasts and hourly residuals in the wide rows."""
     from cloudtune.spark.reconcile import reconcile_spark
 
     rec = F.col("record")
-    base = wide.where(rec == "forecast").drop("record")
+    base = wide.where(rec == "forecast").select(*KEYS, "level", "grain", "ts", "mean", "p50", "p90", "p99", "model",
+                                                "peak_to_mean")
     residuals = wide.where(rec == "residual").select(*KEYS, "level", "ts", "residual")
-    return reconcile_spark(spark, base, residuals, config.reconcile)
+    return reconcile_spark(spark, base, residuals, config.reconcile,
+                           history if config.reconcile.method == "top_down" else None)
 
 
 def run_forecast(spark: SparkSession, config: PipelineConfig, run_date: date | None = None,
@@ -80,7 +84,7 @@ def run_forecast(spark: SparkSession, config: PipelineConfig, run_date: date | N
         try:
             wide = wide.withColumns(stamp)
             prog.stage("reconcile and write forecasts")
-            forecasts, info = reconcile(spark, config, wide)
+            forecasts, info = reconcile(spark, config, wide, history)
             replace_partition(spark, forecasts.withColumns(stamp), config.database, FORECASTS, where)
             prog.stage("write components, outlier flags, event peaks, failures")
             counts = _write_side_outputs(spark, config.database, wide, where)
@@ -88,7 +92,7 @@ def run_forecast(spark: SparkSession, config: PipelineConfig, run_date: date | N
             wide.unpersist()
         record.update(series_in=total, reconciliation=_describe(info), **counts,
                       forecast_rows=_rows(spark, config.database, FORECASTS, run_date))
-        _check_failures(record.fields, config.forecast.max_failed_share)
+        check_failed_share(record.fields, config.forecast.max_failed_share)
     return record.fields
 
 
@@ -114,7 +118,7 @@ def series_counts(reports: DataFrame) -> dict:
                 series_failed=row["bad"] or 0)
 
 
-def _check_failures(fields: dict, max_share: float) -> None:
+def check_failed_share(fields: dict, max_share: float) -> None:
     total, failed = fields.get("series_in") or 0, fields.get("series_failed") or 0
     if total and failed / total > max_share:
         raise RunFailed(f"{failed} of {total} series failed ({failed / total:.1%} > forecast.max_failed_share "

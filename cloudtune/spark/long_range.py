@@ -39,7 +39,7 @@ def run_long_range(spark: SparkSession, config: PipelineConfig, run_date: date |
         wide, total = fit_nodes(spark, config, history, asdict(settings), prog, "weekly fit and forecast")
         try:
             prog.stage("reconcile and write the extract")
-            weekly, info = reconcile(spark, config, wide)
+            weekly, info = reconcile(spark, config, wide, history)
             extract = _extract(weekly).withColumns({"run_id": F.lit(record.run_id), "run_date": F.lit(run_date)})
             replace_partition(spark, extract, config.database, LONG_RANGE_EXTRACT, {"run_date": run_date})
             counts = series_counts(wide.where(F.col("record") == "report"))
