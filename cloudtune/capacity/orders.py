@@ -3,7 +3,9 @@ start, and what can be released because no window in the plan needs it.
 
 Windows are walked in time order per (service, region, zone, type): an order tops the held count up to the
 window's need, to be placed `lead_time` before the window starts. Releases are only proposed for instances
-that no window in the horizon needs, so a release never has to be undone by a later order.
+that no window in the horizon needs, so a release never has to be undone by a later order, and not before
+the service's first added instances in that region are due (a swap to a newer generation keeps the old fleet
+serving until the new one is in place).
 """
 from __future__ import annotations
 
@@ -38,4 +40,15 @@ def capacity_orders(plans: pd.DataFrame, capacity, fleet: pd.DataFrame, as_of: d
             rows.append(dict(service=service, region=region, zone=zone, instance_type=itype, action="release",
                              instances=spare, order_by=as_of, need_by=None, window=None, late=False,
                              relative_cost=-spare * cost, reason="no window in the plan needs these instances"))
-    return pd.DataFrame(rows, columns=ORDER_COLUMNS)
+    out = pd.DataFrame(rows, columns=ORDER_COLUMNS)
+    return _release_after_replacements(out, as_of)
+
+
+def _release_after_replacements(orders: pd.DataFrame, as_of: date | None) -> pd.DataFrame:
+    adds = orders[orders["action"] == "add"].groupby(["service", "region"])["need_by"].min()
+    for i in orders.index[orders["action"] == "release"]:
+        first_add = adds.get((orders.at[i, "service"], orders.at[i, "region"]))
+        if first_add is not None and (as_of is None or first_add > as_of):
+            orders.at[i, "order_by"] = first_add
+            orders.at[i, "reason"] += f"; release once the instances added for {first_add} serve"
+    return orders

@@ -98,3 +98,12 @@ def test_fleet_rows_are_checked_with_their_line(tmp_path):
                        columns=["service", "region", "zone", "instance_type", "instances"])
     with pytest.raises(InputError, match="fleet.csv: line 3: zone 'q' is not a zone of region 'r'"):
         check_fleet(bad, cap.catalog, "fleet.csv", first_line=2)
+
+
+def test_a_release_waits_for_the_first_added_instances_of_its_service_and_region(tmp_path):
+    # zone a holds 4 and never needs more than 2; b and c get their first instances for w1 on Jan 5
+    windows = {"w1": ("week", "2026-01-05", 600, 0), "w2": ("week", "2026-01-12", 1500, 0)}
+    plan = _plan(tmp_path, [("svc", "r", "a", "c7.large", 4)], peaks=peak_rows("svc", "r", windows),
+                 as_of=date(2026, 1, 1))
+    release = plan.orders[plan.orders.action == "release"].iloc[0]
+    assert release["order_by"] == date(2026, 1, 5) and "once the instances added" in release["reason"]
