@@ -78,9 +78,12 @@ def _decide(team, pattern, metric, champion, scores, settings, n_series) -> dict
     switch = bool(np.isfinite(gain) and gain >= settings.min_improvement_pct)
     winner = challenger if switch else champion
     under = ", ".join(f"{m} {_value(scores, m, 'under_forecast_rate_p90'):.3f}" for m in (champion, challenger))
-    verdict = (f"{challenger} is {gain:.1f}% better (>= {settings.min_improvement_pct:g}% needed): switch"
-               if switch else f"{challenger} is {gain:.1f}% better (< {settings.min_improvement_pct:g}% needed): "
-                              f"keep {champion}")
+    if switch:
+        verdict = f"{challenger} is {gain:.1f}% better (>= {settings.min_improvement_pct:g}% needed): switch"
+    elif gain >= 0:
+        verdict = f"{challenger} is {gain:.1f}% better (< {settings.min_improvement_pct:g}% needed): keep {champion}"
+    else:
+        verdict = f"{challenger} is {-gain:.1f}% worse: keep {champion}"
     naive = ""
     if np.isfinite(naive_v):  # a configured model that loses to seasonal naive is a bug (DESIGN.md), so say so
         naive = f"; seasonal naive {naive_v:.4g}"

@@ -60,6 +60,9 @@ def test_champion_follows_the_configured_override_and_teams_pool_their_services(
     # pooled over both services: cloudtune (8 + 2) / 2 / 10 = 0.5, ets 0.7 -> ets (champion) loses by 28.6 %
     assert (d.team, d.champion_model, d.challenger_model, d.winner) == ("shop", "ets", "cloudtune", "cloudtune")
     assert d.series == 2 and d.improvement_pct == pytest.approx(100 * (0.7 - 0.5) / 0.7)
+    # the other way round, the challenger is worse and the reason says so
+    d = champion_challenger(nodes, BacktestSettings(), ModelSettings(), teams={"shop": ["*"]}).iloc[0]
+    assert (d.champion_model, d.winner) == ("cloudtune", "cloudtune") and "ets is 40.0% worse: keep cloudtune" in d.reason
 
 
 def test_a_winner_that_does_not_beat_seasonal_naive_is_called_out():
