@@ -36,6 +36,11 @@ class CapacityPlan:
     orders: pd.DataFrame
     unplanned: pd.DataFrame  # series with no capacity model (or no region in the catalog): reported, not skipped
 
+    def table_rows(self) -> pd.DataFrame:
+        """The plan rows plus one row per unplanned series, so the table records what is not planned too."""
+        records = self.plans.to_dict("records") + self.unplanned.to_dict("records")
+        return pd.DataFrame(records, columns=PLAN_COLUMNS)
+
     def summary(self) -> str:
         p = self.plans[self.plans["status"].isin(["ok", "short"])]
         lines = [f"capacity plan: {p.groupby(['service', 'region']).ngroups} service x region, "

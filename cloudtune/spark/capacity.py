@@ -110,10 +110,7 @@ def plan_latest_run(spark: SparkSession, config: PipelineConfig, out_dir: str | 
     plan = plan_capacity(peaks, capacity, current, as_of=run_date, event_quantile=event_quantile,
                          week_quantile=week_quantile)
     run_id = f"capacity-{run_date:%Y%m%d}-{uuid.uuid4().hex[:8]}"
-    # Services with no capacity model are recorded as rows of their own, so the table shows what is not planned.
-    unplanned = plan.unplanned.reindex(columns=plan.plans.columns)
-    rows = pd.concat([plan.plans, unplanned], ignore_index=True) if len(unplanned) else plan.plans
-    rows = rows.assign(forecast_run_id=forecast_run_id, run_id=run_id, run_date=run_date)
+    rows = plan.table_rows().assign(forecast_run_id=forecast_run_id, run_id=run_id, run_date=run_date)
     replace_partition(spark, to_spark(spark, rows, CAPACITY_PLANS), db, CAPACITY_PLANS, {"run_date": run_date})
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -75,6 +75,9 @@ def test_a_service_without_a_capacity_model_is_reported_not_skipped(tmp_path):
     assert missing.loc["orphan", "status"] == "no_capacity_model"
     assert "services/orphan.yaml" in missing.loc["orphan", "message"]
     assert "NOT PLANNED orphan/r" in plan.summary()
+    rows = plan.table_rows()
+    assert rows[rows.service == "orphan"]["status"].tolist() == ["no_capacity_model"]
+    assert len(rows) == len(plan.plans) + 1
 
 
 def test_a_region_missing_from_the_catalog_is_reported(tmp_path):
