@@ -138,14 +138,24 @@ def _fill_pool(sizing: Sizing, target: float, options: list[Option], zones: list
 
 
 def _spread(sizing: Sizing, option: Option, zones: list[str], want: int) -> int:
+    """Round robin into the zone holding fewest; whole rounds over the tied zones are placed at once."""
     placed = 0
     while placed < want:
-        open_zones = [z for z in zones if _room(sizing, option, z) >= 1]
+        rooms = {z: _room(sizing, option, z) for z in zones}
+        open_zones = [z for z in zones if rooms[z] >= 1]
         if not open_zones:
             break
-        zone = min(open_zones, key=lambda z: (sizing.in_zone(z), zones.index(z)))
-        sizing.counts[(zone, option.instance_type)] = sizing.counts.get((zone, option.instance_type), 0) + 1
-        placed += 1
+        totals = {z: sizing.in_zone(z) for z in open_zones}
+        low = min(totals.values())
+        lowest = [z for z in open_zones if totals[z] == low]
+        next_level = min((t for t in totals.values() if t > low), default=math.inf)
+        region_room = option.region_limit - sizing.of_type(option.instance_type)
+        step = min(next_level - low, min(rooms[z] for z in lowest), (want - placed) // len(lowest),
+                   region_room // len(lowest))
+        targets, step = (lowest, int(step)) if step >= 1 else (lowest[:1], 1)
+        for zone in targets:
+            sizing.counts[(zone, option.instance_type)] = sizing.counts.get((zone, option.instance_type), 0) + step
+        placed += step * len(targets)
     return placed
 
 

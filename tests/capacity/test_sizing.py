@@ -102,3 +102,17 @@ def test_zone_loss_short_in_one_zone_names_the_zone(tmp_path):
     assert s.counts[("a", "c7.large")] == 1
     assert s.shortfall == pytest.approx(500 - 300)
     assert any(n.startswith("zone a:") for n in s.notes)
+
+
+def test_a_zone_at_its_limit_leaves_the_round_robin_to_the_others(tmp_path):
+    # 2000 / 200 = 10: one round over a, b, c (a is then full), then b, c, b, c, b, c, b
+    types = {"c7.large": ("c", 7, 1.0, {"r": {"a": 1, "b": 10, "c": 10}}, None)}
+    s = sized(tmp_path, 2000, types=types, runs_on={"c7": 200})
+    assert [s.in_zone(z) for z in "abc"] == [1, 5, 4]
+
+
+def test_large_fleets_are_placed_in_whole_rounds(tmp_path):
+    # 1,000,000 / 100 = 10,000, plus one spare per zone
+    s = sized(tmp_path, 1e6, runs_on={"c7.large": 100}, redundancy="n_plus_one",
+              types={"c7.large": ("c", 7, 1.0, {"r": {"a": 10**6, "b": 10**6, "c": 10**6}}, None)})
+    assert [s.in_zone(z) for z in "abc"] == [3335, 3334, 3334]
