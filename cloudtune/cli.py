@@ -126,7 +126,8 @@ def _cmd_ingest(args, config: PipelineConfig) -> int:
 
 
 def _cmd_run(args, config: PipelineConfig) -> int:
-    """simulate (or --source) -> ingest -> forecast and reconcile -> long-range extract, then where to look."""
+    """simulate (or --source) -> ingest -> forecast and reconcile -> long-range extract -> capacity plan and
+    game day, then where to look."""
     from cloudtune.commands.forecast import daily_run, long_range_run, parse_run_date
     from cloudtune.spark.ingest import ingest_file
     from cloudtune.spark.tables import create_tables
@@ -145,6 +146,7 @@ def _cmd_run(args, config: PipelineConfig) -> int:
     print(ingest_file(spark, config, source).text())
     code = daily_run(spark, config, run_date, args.quiet)
     code = long_range_run(spark, config, run_date, args.quiet, None) or code
+    _plans(spark, config, warehouse / "plans")
     props = _write_sql_properties(args, config)
     print(f"\nDone in {time.monotonic() - started:.0f} s.")
     print(f"Delta tables: {warehouse / (config.database + '.db')}  (database '{config.database}')")
@@ -153,6 +155,16 @@ def _cmd_run(args, config: PipelineConfig) -> int:
           f"\"select service, region, event, day, peak_p90, peak_ts, peak_to_mean "
           f"from {config.database}.latest_event_peaks order by peak_p90 desc limit 10\"")
     return code
+
+
+def _plans(spark, config: PipelineConfig, out: Path) -> None:
+    """Capacity plan and orders for the latest run, and a game-day schedule for the next event it covers."""
+    from cloudtune.spark.capacity import plan_latest_run
+    from cloudtune.spark.gameday import plan_game_day
+
+    print("capacity plan: " + plan_latest_run(spark, config, out))
+    print("game day: " + plan_game_day(spark, config, out))
+    print(f"  capacity plan, orders, regional roll-up and game-day schedule: {out}")
 
 
 def _write_sql_properties(args, config: PipelineConfig) -> Path:

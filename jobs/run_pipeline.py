@@ -1,4 +1,5 @@
-"""spark-submit entry point for the main pipeline (today: sample or --source -> ingest -> tables)."""
+"""spark-submit entry point for the main pipeline: sample (or --source) -> ingest -> forecast -> reconcile ->
+long-range extract -> capacity plan and game day."""
 import sys
 
 from cloudtune.cli import main

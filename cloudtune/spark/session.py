@@ -90,7 +90,12 @@ def _check_warehouse(spark: SparkSession, warehouse: str | Path) -> None:
 
 def _submitted_conf() -> dict[str, str]:
     """spark.* settings from spark-submit (or an active context); empty in a plain `python` process."""
-    if not os.environ.get("PYSPARK_GATEWAY_PORT") and SparkSession.getActiveSession() is None:
+    if os.environ.get("PYSPARK_GATEWAY_PORT"):
+        from pyspark import SparkContext
+
+        # Under spark-submit, SparkConf sees --master/--conf/--jars only once attached to the JVM it started.
+        SparkContext._ensure_initialized()
+    elif SparkSession.getActiveSession() is None:
         return {}
     return dict(SparkConf().getAll())
 
