@@ -8,7 +8,9 @@
 Pure pandas/numpy; `cloudtune.spark.report_data.load_explain_inputs` reads the inputs from the Delta tables.
 """
 from cloudtune.explain.attribution import differences, lmdi, log_mean
-from cloudtune.explain.change import PARTS, PUBLISHED, QUANTITIES, Explanation, SeriesInput, explain_change, group_of
+from cloudtune.explain.change import (PARTS, PUBLISHED, QUANTITIES, RECONCILIATION, Explanation, SeriesInput,
+                                      add_published, explain_change, group_of)
 
-__all__ = ["PARTS", "PUBLISHED", "QUANTITIES", "Explanation", "SeriesInput", "differences", "explain_change",
+__all__ = ["PARTS", "PUBLISHED", "QUANTITIES", "RECONCILIATION", "Explanation", "SeriesInput", "add_published",
+           "differences", "explain_change",
            "group_of", "lmdi", "log_mean"]

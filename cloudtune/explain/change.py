@@ -21,9 +21,10 @@ The parts:
   the log-mean Divisia index over the multiplicative components (`cloudtune.explain.attribution`);
 - ``new data``: the rest of Q(AB) - Q(B): the latest days' level carried forward (level_adjust), and the
   parts of a fallback model (naive, seasonal naive, ETS level) that are the data themselves;
-- ``published vs refit``: only when the published forecasts (the forecasts table) are given: the change they
-  show minus the change the refits show (reconciliation, config or code changed since a run). Zero when the
-  refits reproduce the runs.
+- with the published forecasts (the forecasts table) given, two more parts make the total their change:
+  ``reconciliation``, the change of the published (reconciled) means minus that of the models' own base means,
+  and ``config or code``, the change of the base means minus the refits' (the config, the calendar or the code
+  changed since a run). The second is zero when the refits reproduce the runs.
 
 The parts sum to the total change of the quantity to rounding; `Explanation.check()` says so.
 """
@@ -43,7 +44,8 @@ from cloudtune.models.settings import ModelSettings
 log = logging.getLogger(__name__)
 QUANTITIES = ("total_4w", "event_peak")
 PARTS = ("trend", "seasonality", "events", "regressors", "outlier exclusions", "new data")
-PUBLISHED = "published vs refit"
+PUBLISHED = "config or code"
+RECONCILIATION = "reconciliation"
 _SEASONAL = {"daily", "weekly", "yearly", "seasonal_naive"}
 _TREND = {"trend", "level"}
 
@@ -167,10 +169,12 @@ def _same_flags(a, b) -> bool:
 
 def explain_change(series: list[SeriesInput], settings: ModelSettings, events: pd.DataFrame | None,
                    anchor, quantity: str = "total_4w", event: str | None = None, label: str | None = None,
-                   published: tuple[float, float] | None = None, run_a: str = "A", run_b: str = "B") -> Explanation:
+                   published: tuple[float, float] | None = None, run_a: str = "A", run_b: str = "B",
+                   base: tuple[float, float] | None = None) -> Explanation:
     """Explain the change of `quantity` from run B to run A for one series or the sum of several (a region).
     anchor: run A's date (the window starts there). events: the region's calendar. published: the quantity as
-    the forecasts table holds it for (A, B), to account for what the refits do not reproduce."""
+    the forecasts table holds it for (A, B), to account for what the refits do not reproduce; base: the same from
+    the models' own means before reconciliation (base_mean), to tell reconciliation from config or code."""
     if quantity not in QUANTITIES:
         raise InputError(f"quantity must be one of {', '.join(QUANTITIES)}, got {quantity!r}")
     if not series:
@@ -238,15 +242,28 @@ def explain_change(series: list[SeriesInput], settings: ModelSettings, events: p
     parts["outlier exclusions"] = q_a - q_ab
     value_a, value_b = q_a, q_b
     if published is not None and all(v is not None and np.isfinite(v) for v in published):
-        parts[PUBLISHED] = (published[0] - published[1]) - (q_a - q_b)
-        value_a, value_b = float(published[0]), float(published[1])
-        if abs(parts[PUBLISHED]) > 0.01 * max(abs(value_b), 1e-12):
-            notes.append(f"the refits reproduce the published change only to within {parts[PUBLISHED]:+,.1f}: "
-                         f"reconciliation, the config or the code changed the published forecasts")
+        value_a, value_b = add_published(parts, q_a - q_b, published, base, notes)
     out = Explanation(label, quantity, (start, end), value_a, value_b, parts, detail,
                       pd.DataFrame(per_series), notes, run_a, run_b, ev_name)
     out.check()
     return out
+
+
+def add_published(parts: dict, refit_change: float, published: tuple, base: tuple | None, notes: list) -> tuple:
+    """Add the reconciliation and config-or-code parts so the parts sum to the published change; returns the
+    published (value_a, value_b)."""
+    pub_change = float(published[0]) - float(published[1])
+    if base is not None and all(v is not None and np.isfinite(v) for v in base):
+        base_change = float(base[0]) - float(base[1])
+        parts[RECONCILIATION] = pub_change - base_change
+    else:
+        base_change = pub_change
+    parts[PUBLISHED] = base_change - refit_change
+    scale = max(abs(float(published[1])), 1e-12)
+    if abs(parts[PUBLISHED]) > 0.01 * scale:
+        notes.append(f"the refits reproduce the models' published change only to within {parts[PUBLISHED]:+,.1f}: "
+                     f"the config, the event calendar or the code changed since a run")
+    return float(published[0]), float(published[1])
 
 
 def _combine(parts: dict, how: str) -> np.ndarray:

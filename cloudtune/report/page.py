@@ -177,12 +177,19 @@ def _components(data: ReportData) -> str:
             continue
         any_ = True
         out.append(f"<h3>{escape(p.label)}</h3><div class=\"row\">")
+        flat = []
         for i, (name, g) in enumerate(c.groupby("component", sort=True)):
             g = g.sort_values("ts")
+            v = g["value"].to_numpy(float)
+            if len(v) and np.nanmax(v) - np.nanmin(v) <= 1e-9 * max(abs(np.nanmax(v)), 1.0):
+                flat.append(f"{name} = {fmt(float(v[0]))}")
+                continue
             out.append(time_chart([dict(x=g["ts"], y=g["value"], label=name, color=PALETTE[i % len(PALETTE)])],
                                   title=name, width=360, height=170, css_class="chart component-chart",
                                   zero=False, legend=False))
         out.append("</div>")
+        if flat:
+            out.append(f'<p class="muted">Constant over these days (not drawn): {escape(", ".join(flat))}.</p>')
     if not any_:
         return ('<p class="muted">No components for the chosen series (the run wrote none, or their models '
                 'have no named parts).</p>')
@@ -197,9 +204,9 @@ def _peaks(data: ReportData) -> str:
     cols = [c for c in ("service", "region", "metric", "event", "event_start", "peak_p50", "peak_p90", "peak_p99",
                         "peak_ts", "peak_to_mean") if c in pk.columns]
     pk = pk.sort_values([c for c in ("event_start", "region", "service") if c in pk.columns])
-    return ('<p class="muted">Per event occurrence (whole window): quantiles of the peak minute\'s load, its '
-            'expected time and the peak-to-mean ratio (expected peak over the window\'s mean load).</p>'
-            + table(pk, "peaks-table", cols))
+    return ('<p class="muted">Per event occurrence (whole window), soonest first: quantiles of the peak minute\'s '
+            'load, its expected time and the peak-to-mean ratio (expected peak over the window\'s mean load). '
+            'Service or region * is an aggregate level.</p>' + table(pk, "peaks-table", cols, max_rows=30))
 
 
 def _accuracy(data: ReportData) -> str:

@@ -22,12 +22,23 @@ def nice_ticks(lo: float, hi: float, n: int = 5) -> list[float]:
     raw = (hi - lo) / max(n - 1, 1)
     mag = 10 ** math.floor(math.log10(raw))
     step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
-    start = math.floor(lo / step) * step
+    start = math.floor(lo / step + 1e-9) * step
     ticks, v = [round(start, 12)], start
     while ticks[-1] < hi - step * 1e-9:  # the last tick is at or above hi, so the axis covers the data
         v += step
         ticks.append(round(v, 12))
     return ticks
+
+
+def tick_labels(ticks: list[float]) -> list[str]:
+    """Labels with as many digits as the tick step needs (0.995, 0.996 ... not 1, 1, 1), in k/M/G when large."""
+    if len(ticks) < 2:
+        return [fmt_num(t) for t in ticks]
+    step = abs(ticks[1] - ticks[0]) or 1.0
+    top = max(abs(t) for t in ticks)
+    unit, div = next(((u, d) for u, d in (("G", 1e9), ("M", 1e6), ("k", 1e3)) if top >= d), ("", 1.0))
+    decimals = max(0, -math.floor(math.log10(step / div) + 1e-9))
+    return [f"{t / div:.{min(decimals, 6)}f}{unit}" for t in ticks]
 
 
 def fmt_num(v: float) -> str:
@@ -74,10 +85,10 @@ def time_chart(lines: list[dict], bands: list[dict] | None = None, title: str = 
         return mt + ph - (np.asarray(v, float) - y0) / ((y1 - y0) or 1) * ph
 
     out.append(f'<text x="{ml}" y="15" class="title">{escape(title)}</text>')
-    for t in yt:
+    for t, label in zip(yt, tick_labels(yt)):
         y = float(py(t))
         out.append(f'<line x1="{ml}" x2="{ml + pw}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>'
-                   f'<text x="{ml - 6}" y="{y + 4:.1f}" text-anchor="end" class="tick">{fmt_num(t)}</text>')
+                   f'<text x="{ml - 6}" y="{y + 4:.1f}" text-anchor="end" class="tick">{label}</text>')
     days = pd.date_range(pd.Timestamp(x0, tz="UTC").ceil("D"), pd.Timestamp(x1, tz="UTC"), freq="D")
     every = max(1, int(np.ceil(len(days) / max(pw // 60, 1))))
     for d in days[::every]:

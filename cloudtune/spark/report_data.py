@@ -206,49 +206,56 @@ def explain_inputs(spark, config: PipelineConfig, run_a: dict, run_b: dict, keys
     return [out[k] for k in keys]
 
 
-def published_quantity(spark, db, run: dict, keys: list[tuple], start, end, quantity: str) -> float | None:
-    """The quantity as the forecasts table holds it for `run` (series level, summed over keys), or None when the
-    run's forecasts do not cover the window."""
+def published_quantity(spark, db, run: dict, keys: list[tuple], start, end, quantity: str) -> dict | None:
+    """The quantity as the forecasts table holds it for `run` (series level, summed over keys): `mean` from the
+    published means, `base` from base_mean (the models' own, before reconciliation; None when absent). None when
+    the run's forecasts do not cover the window."""
     fc = _run_rows(spark, db, "forecasts", run).where(
         _key_filter(keys) & (F.col("level") == F.lit("series"))
         & (F.col("ts") >= F.lit(pd.Timestamp(start).to_pydatetime()))
         & (F.col("ts") < F.lit(pd.Timestamp(end).to_pydatetime())))
-    per_ts = fc.groupBy("ts").agg(F.sum("mean").alias("mean"), F.count(F.lit(1)).alias("n"))
-    stats = per_ts.agg(F.count(F.lit(1)).alias("steps"), F.min("n").alias("n"), F.sum("mean").alias("total"),
-                       F.max("mean").alias("peak"), F.min("ts").alias("first"), F.max("ts").alias("last")).first()
+    base = F.col("base_mean") if "base_mean" in fc.columns else F.lit(None).cast("double")
+    per_ts = fc.groupBy("ts").agg(F.sum("mean").alias("mean"), F.sum(base).alias("base"),
+                                  F.count(base).alias("n_base"), F.count(F.lit(1)).alias("n"))
+    stats = per_ts.agg(F.count(F.lit(1)).alias("steps"), F.min("n").alias("n"), F.min("n_base").alias("n_base"),
+                       F.sum("mean").alias("total"), F.max("mean").alias("peak"), F.sum("base").alias("base_total"),
+                       F.max("base").alias("base_peak"), F.max("ts").alias("last")).first()
     if not stats["steps"] or stats["n"] < len(keys):
         return None
     step = (pd.Timestamp(end) - pd.Timestamp(start)) / stats["steps"]
     if pd.Timestamp(stats["last"]).tz_localize("UTC") + step < pd.Timestamp(end) - pd.Timedelta("1h"):
         return None  # the run's horizon ends inside the window
-    return float(stats["total"] if quantity == "total_4w" else stats["peak"])
+    total = quantity == "total_4w"
+    has_base = stats["n_base"] is not None and stats["n_base"] >= len(keys)
+    return dict(mean=float(stats["total"] if total else stats["peak"]),
+                base=float(stats["base_total"] if total else stats["base_peak"]) if has_base else None)
 
 
 def explain_runs(spark, config: PipelineConfig, run_a: dict, run_b: dict, keys: list[tuple], label: str,
                  quantity: str = "total_4w", event: str | None = None):
-    """The change explanation of `quantity` from run_b to run_a over keys (one series, or a region's series)."""
+    """The change explanation of `quantity` from run_b to run_a over keys (one series, or a region's series),
+    accounted to the published forecasts when both runs cover the window."""
     from cloudtune.events import events_for_region, load_calendar
-    from cloudtune.explain import explain_change
+    from cloudtune.explain import add_published, explain_change
 
     regions = sorted({k[1] for k in keys})
     calendar = load_calendar(config.resolve(config.events_dir))
     events = events_for_region(calendar, regions[0]) if len(regions) == 1 else None
     inputs = explain_inputs(spark, config, run_a, run_b, keys)
     anchor = pd.Timestamp(run_a["run_date"], tz="UTC")
-    first = explain_change(inputs, config.model, events, anchor, quantity, event, label,
-                           run_a=run_a["run_id"], run_b=run_b["run_id"])
-    pub = [published_quantity(spark, config.database, r, keys, *first.window, quantity) for r in (run_a, run_b)]
+    exp = explain_change(inputs, config.model, events, anchor, quantity, event, label,
+                         run_a=run_a["run_id"], run_b=run_b["run_id"])
+    pub = [published_quantity(spark, config.database, r, keys, *exp.window, quantity) for r in (run_a, run_b)]
     if all(p is not None for p in pub):
-        # The refits are deterministic: recombine with the published numbers instead of fitting again.
-        from cloudtune.explain import PUBLISHED
-        refit_total = first.total
-        first.parts[PUBLISHED] = (pub[0] - pub[1]) - refit_total
-        first.value_a, first.value_b = pub
-        first.check()
+        # The refits are deterministic: account for the published numbers without fitting again.
+        bases = (pub[0]["base"], pub[1]["base"])
+        exp.value_a, exp.value_b = add_published(exp.parts, exp.total, (pub[0]["mean"], pub[1]["mean"]),
+                                                 bases if None not in bases else None, exp.notes)
+        exp.check()
     else:
-        first.notes.append("the published forecasts do not cover the whole window in both runs: the numbers are "
-                           "the refits'")
-    return first
+        exp.notes.append("the published forecasts do not cover the whole window in both runs: the numbers are "
+                         "the refits'")
+    return exp
 
 
 def series_in_region(spark, db, run: dict, region: str, metric: str | None = None) -> list[tuple]:

@@ -78,7 +78,12 @@ def test_same_exclusions_give_no_outlier_part_and_published_numbers_are_honoured
     pub = explain_change(one, ModelSettings(), events, ANCHOR, "total_4w", published=published)
     assert pub.total == pytest.approx(published[0] - published[1])
     assert sum(pub.parts.values()) == pytest.approx(pub.total, rel=1e-9)
-    assert pub.parts[PUBLISHED] == pytest.approx(0.01 * exp.value_a, rel=1e-6)
+    assert pub.parts[PUBLISHED] == pytest.approx(0.01 * exp.value_a, rel=1e-6) and "reconciliation" not in pub.parts
+    base = (exp.value_a * 1.004, exp.value_b)  # the models' own means; reconciliation moved A by a further 0.6%
+    rec = explain_change(one, ModelSettings(), events, ANCHOR, "total_4w", published=published, base=base)
+    assert rec.parts["reconciliation"] == pytest.approx(0.006 * exp.value_a, rel=1e-6)
+    assert rec.parts[PUBLISHED] == pytest.approx(0.004 * exp.value_a, rel=1e-6)
+    assert sum(rec.parts.values()) == pytest.approx(rec.total, rel=1e-9)
 
 
 def test_bad_requests_say_what_to_do(fleet):

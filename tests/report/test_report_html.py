@@ -30,7 +30,8 @@ def _plot():
     act = pd.DataFrame({"ts": ts[:7 * 24], "value": y[:7 * 24]})
     fc = pd.DataFrame({"ts": ts[7 * 24:], "mean": y[7 * 24:], "p90": y[7 * 24:] * 1.1, "p99": y[7 * 24:] * 1.3})
     comps = pd.concat([pd.DataFrame({"ts": ts[7 * 24:], "component": c, "value": v})
-                       for c, v in (("trend", 100.0), ("daily", y[7 * 24:] / 100))])
+                       for c, v in (("trend", np.linspace(100, 104, 7 * 24)), ("daily", y[7 * 24:] / 100),
+                                    ("event:black_friday", 1.0))])
     return PlotData("checkout/us/requests", act, fc, comps)
 
 
@@ -71,6 +72,7 @@ def test_the_page_is_self_contained_with_its_plots():
     # forecast chart + 2 component charts + 4 accuracy histograms + 1 waterfall
     assert doc.tags["svg"] == 8 and doc.tags["polygon"] == 2 and doc.tags["polyline"] >= 4
     assert "series only: there are no region or global forecasts" in html.replace("level series only", "series only")
+    assert "Constant over these days (not drawn): event:black_friday = 1." in html
     change = doc.records("change-0")
     assert float(change[-1]["change"]["value"]) == pytest.approx(5.0)
     assert sum(float(r["change"]["value"]) for r in change[:-1]) == pytest.approx(5.0)
