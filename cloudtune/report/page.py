@@ -23,7 +23,7 @@ th{background:#f6f8fa;text-align:left}td.num{text-align:right;font-variant-numer
 svg{display:block;margin:6px 0;background:#fff}svg .title{font-weight:600;font-size:12px}svg .tick,svg .legend{font-size:11px;fill:#57606a}
 svg .grid{stroke:#eaeef2}svg .frame{fill:none;stroke:#d0d7de}svg .vline{stroke:#8250df;stroke-dasharray:4 3}
 svg .bar{fill:#1f6feb}svg .axis{stroke:#8c959f}svg .empty{fill:#8c959f}.row{display:flex;flex-wrap:wrap;gap:10px}
-nav a{margin-right:12px}
+nav a{margin-right:12px}.scroll{overflow-x:auto;max-width:100%}
 """
 
 
@@ -71,7 +71,7 @@ def table(frame: pd.DataFrame, table_id: str, columns: list | None = None, max_r
     if frame is None or len(frame) == 0:
         return '<p class="muted">No rows.</p>'
     cols = columns or list(frame.columns)
-    out = [f'<table id="{escape(table_id)}"><thead><tr>' + "".join(f"<th>{escape(str(c))}</th>" for c in cols)
+    out = [f'<div class="scroll"><table id="{escape(table_id)}"><thead><tr>' + "".join(f"<th>{escape(str(c))}</th>" for c in cols)
            + "</tr></thead><tbody>"]
     for rec in frame[cols].head(max_rows).itertuples(index=False):
         cells = []
@@ -82,14 +82,15 @@ def table(frame: pd.DataFrame, table_id: str, columns: list | None = None, max_r
             else:
                 cells.append(f'<td data-col="{escape(str(c))}">{escape(fmt(v))}</td>')
         out.append("<tr>" + "".join(cells) + "</tr>")
-    out.append("</tbody></table>")
+    out.append("</tbody></table></div>")
     if len(frame) > max_rows:
         out.append(f'<p class="muted">{len(frame) - max_rows} more rows not shown.</p>')
     return "".join(out)
 
 
 _KEY = ["service", "region", "metric"]
-_SKIP = {"service", "region", "metric", "run_id", "run_date", "origin", "ts", "created_at", "written_at"}
+_SKIP = {"service", "region", "metric", "run_id", "run_date", "origin", "ts", "created_at", "written_at", "reason",
+         "note", "message", "detail", "error"}
 
 
 def accuracy_summary(acc: pd.DataFrame) -> tuple[pd.DataFrame, list, list]:
@@ -101,7 +102,8 @@ def accuracy_summary(acc: pd.DataFrame) -> tuple[pd.DataFrame, list, list]:
                and not pd.api.types.is_bool_dtype(acc[c])]
     groups = [c for c in acc.columns if c not in _SKIP and c not in metrics
               and (acc[c].dtype == object or pd.api.types.is_string_dtype(acc[c]))
-              and acc[c].nunique(dropna=False) <= 20]
+              and acc[c].nunique(dropna=False) <= 20
+              and acc[c].dropna().astype(str).str.len().max(skipna=True) <= 40]  # labels, not free text
     frame = acc.copy()
     for g in groups:
         frame[g] = frame[g].fillna("(all)").astype(str)
