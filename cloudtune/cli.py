@@ -19,6 +19,8 @@ log = logging.getLogger("cloudtune")
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if hasattr(sys.stdout, "reconfigure"):
+        sys.stdout.reconfigure(line_buffering=True)  # progress shows as it happens in a spark-submit log file
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
@@ -163,7 +165,10 @@ def _plans(spark, config: PipelineConfig, out: Path) -> None:
     from cloudtune.spark.gameday import plan_game_day
 
     print("capacity plan: " + plan_latest_run(spark, config, out))
-    print("game day: " + plan_game_day(spark, config, out))
+    try:
+        print("game day: " + plan_game_day(spark, config, out))
+    except CloudTuneError as exc:  # e.g. no event inside the forecast horizon: say so, the plan still stands
+        print(f"game day: none planned: {exc}")
     print(f"  capacity plan, orders, regional roll-up and game-day schedule: {out}")
 
 

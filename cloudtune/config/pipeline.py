@@ -87,6 +87,7 @@ class LongRangeSettings:
 class PipelineConfig:
     database: str = "cloudtune"
     events_dir: str = "conf/events"  # relative paths resolve against the config file's folder's parent
+    capacity_dir: str = "conf/capacity"  # instance catalog, per-service capacity models, game-day journeys
     spark: SparkSettings = field(default_factory=SparkSettings)
     ingest: IngestSettings = field(default_factory=IngestSettings)
     simulate: SimulateSettings = field(default_factory=SimulateSettings)

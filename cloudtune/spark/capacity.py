@@ -27,11 +27,8 @@ from cloudtune.spark.tables import create_tables, qualified, replace_partition, 
 from schemas import CAPACITY_PLANS, CAPACITY_ROLLUP
 
 log = logging.getLogger(__name__)
-DEFAULT_CAPACITY_DIR = "conf/capacity"
-
-
 def capacity_dir(config: PipelineConfig, override: str | Path | None = None) -> Path:
-    return Path(override) if override else config.resolve(DEFAULT_CAPACITY_DIR)
+    return Path(override) if override else config.resolve(config.capacity_dir)
 
 
 def latest_run(spark: SparkSession, database: str, job: str = "daily") -> tuple[str, date]:

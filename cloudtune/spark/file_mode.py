@@ -29,7 +29,7 @@ FORMATS = ("csv", "parquet")
 
 
 def forecast_file(spark: SparkSession, config: PipelineConfig, actuals: str | Path, out: str | Path,
-                  fmt: str = "csv", run_date: date | None = None, progress: bool = True, printer=print) -> dict:
+                  fmt: str = "csv", run_date: date | None = None, progress: bool = True, printer=None) -> dict:
     """Validate `actuals`, forecast and reconcile every series, write one folder per output under `out`."""
     if fmt not in FORMATS:
         raise InputError(f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")

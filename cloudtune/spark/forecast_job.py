@@ -41,7 +41,7 @@ def read_history(spark: SparkSession, config: PipelineConfig, run_date: date, da
 
 
 def fit_nodes(spark: SparkSession, config: PipelineConfig, history: DataFrame, run: dict, progress: Progress,
-              stage: str) -> DataFrame:
+              stage: str) -> tuple[DataFrame, int]:
     """Every node of the hierarchy through run_series; the wide rows, persisted for the writes that split them."""
     from cloudtune.spark.reconcile import aggregate_levels_spark
 
@@ -50,8 +50,11 @@ def fit_nodes(spark: SparkSession, config: PipelineConfig, history: DataFrame, r
     progress.stage(stage, total)
     runner = make_series_runner(run, asdict(config.model), asdict(config.outliers), events_records(config),
                                 counter=progress.done)
-    wide = nodes.groupBy(*KEYS, "level").applyInPandas(runner, WIDE_SCHEMA)
-    return wide.persist(StorageLevel.MEMORY_AND_DISK), total
+    wide = nodes.groupBy(*KEYS, "level").applyInPandas(runner, WIDE_SCHEMA).persist(StorageLevel.DISK_ONLY)
+    # Fit here, once: every later write reads the persisted rows (and progress counts this stage). On disk, not
+    # in memory: months of minutes for thousands of nodes do not fit in the heap, and each write reads them once.
+    wide.count()
+    return wide, total
 
 
 def reconcile(spark: SparkSession, config: PipelineConfig, wide: DataFrame, history: DataFrame
@@ -68,14 +71,15 @@ def reconcile(spark: SparkSession, config: PipelineConfig, wide: DataFrame, hist
 
 
 def run_forecast(spark: SparkSession, config: PipelineConfig, run_date: date | None = None,
-                 progress: bool = True, out=print) -> dict:
+                 progress: bool = True, out=None) -> dict:
     """Forecast every series in the actuals table; returns the run record (also in forecast_runs).
 
     Raises RunFailed (after writing everything) when more than forecast.max_failed_share of the series failed.
     """
     run_date = run_date or datetime.now(timezone.utc).date()
     write_calendar(spark, config)
-    with RunRecord(spark, config, "daily", run_date) as record, Progress(spark, out, enabled=progress) as prog:
+    record, prog = RunRecord(spark, config, "daily", run_date), Progress(spark, out, enabled=progress)
+    with record, prog:
         where = {"run_date": run_date}
         prog.stage("reading actuals")
         history = read_history(spark, config, run_date, config.forecast.history_days)

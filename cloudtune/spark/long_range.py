@@ -27,13 +27,14 @@ QUANTILES = ("p50", "p90", "p99")
 
 
 def run_long_range(spark: SparkSession, config: PipelineConfig, run_date: date | None = None,
-                   export_dir: str | Path | None = None, progress: bool = True, out=print) -> dict:
+                   export_dir: str | Path | None = None, progress: bool = True, out=None) -> dict:
     """Fit every node at weekly grain, reconcile, write the run date's extract and export it; the run record."""
     run_date = run_date or datetime.now(timezone.utc).date()
     lr = config.long_range
     settings = dataclasses.replace(config.forecast, grain="1w", horizon=f"{7 * lr.weeks}d",
                                    history_days=lr.history_days, components=False, peaks=False)
-    with RunRecord(spark, config, "long_range", run_date) as record, Progress(spark, out, enabled=progress) as prog:
+    record, prog = RunRecord(spark, config, "long_range", run_date), Progress(spark, out, enabled=progress)
+    with record, prog:
         prog.stage("reading actuals")
         history = read_history(spark, config, run_date, lr.history_days)
         wide, total = fit_nodes(spark, config, history, asdict(settings), prog, "weekly fit and forecast")

@@ -9,9 +9,13 @@ import threading
 import time
 
 
+def _print(line: str) -> None:
+    print(line, flush=True)  # a spark-submit log is a file: unflushed lines would show up only at the end
+
+
 class Progress:
-    def __init__(self, spark, out=print, every: float = 15.0, enabled: bool = True):
-        self.spark, self.out, self.every, self.enabled = spark, out, every, enabled
+    def __init__(self, spark, out=None, every: float = 15.0, enabled: bool = True):
+        self.spark, self.out, self.every, self.enabled = spark, out or _print, every, enabled
         self.done = spark.sparkContext.accumulator(0)
         self.started = time.monotonic()
         self._stage, self._total = "starting", None
