@@ -6,6 +6,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from cloudtune.backtest.settings import BacktestSettings
 from cloudtune.config.durations import parse_duration
 from cloudtune.config.strict import from_dict, load_yaml
 from cloudtune.models.settings import ModelSettings
@@ -94,6 +95,7 @@ class PipelineConfig:
     forecast: ForecastSettings = field(default_factory=ForecastSettings)
     long_range: LongRangeSettings = field(default_factory=LongRangeSettings)
     reconcile: ReconcileSettings = field(default_factory=ReconcileSettings)
+    backtest: BacktestSettings = field(default_factory=BacktestSettings)
     model: ModelSettings = field(default_factory=ModelSettings)
     outliers: OutlierSettings = field(default_factory=OutlierSettings)
     source: str = field(default="<defaults>", compare=False, repr=False)
