@@ -113,7 +113,7 @@ def track_event(spark: SparkSession, config: PipelineConfig, event: str, region:
           .where((F.col("run_date") == F.lit(run["run_date"])) & (F.col("run_id") == F.lit(run["run_id"]))
                  & (F.col("level") == F.lit("series")) & F.col("region").isin([F.lit(r) for r in regions])
                  & (F.col("ts") >= F.lit(begin.to_pydatetime())) & (F.col("ts") < F.lit(end.to_pydatetime())))
-          .select(*KEYS, "ts", "mean", "p90", "p99"))
+          .select(*KEYS, "ts", "mean", "p90", "p99", "grain"))
     if fc.limit(1).count() == 0:
         reach = (spark.table(qualified(db, "forecasts")).where(F.col("run_id") == F.lit(run["run_id"]))
                  .agg(F.min("ts"), F.max("ts")).first())
@@ -125,15 +125,26 @@ def track_event(spark: SparkSession, config: PipelineConfig, event: str, region:
                   & (F.col("date") >= F.lit(begin.date())) & (F.col("date") <= F.lit(end.date()))
                   & (F.col("ts") >= F.lit(begin.to_pydatetime())) & (F.col("ts") < F.lit(upto.to_pydatetime())))
            .select(*KEYS, "ts", F.col("value").alias("actual")))
+    grain = fc.select("grain").first()["grain"] if "grain" in fc.columns else None
     tracker = make_tracker(str(begin), str(end), str(upto))
     wide = fc.groupBy(*KEYS).cogroup(act.groupBy(*KEYS)).applyInPandas(tracker, TRACK_SCHEMA).persist()
     try:
-        return _write(spark, db, wide, occ, run, now_ts, Path(out_dir), post_event_markdown, format_summary, region)
+        return _write(spark, db, wide, occ, run, now_ts, Path(out_dir), post_event_markdown, format_summary, region,
+                      _step(grain))
     finally:
         wide.unpersist()
 
 
-def _write(spark, db, wide: DataFrame, occ, run, now_ts, out_dir: Path, markdown, fmt, region) -> dict:
+def _step(grain: str | None) -> str:
+    from cloudtune.models.grain import grain_name, parse_grain
+
+    try:
+        return grain_name(parse_grain(grain)) if grain else "1min"
+    except Exception:  # noqa: BLE001 - an unknown grain label only changes how breach windows are joined
+        return "1min"
+
+
+def _write(spark, db, wide: DataFrame, occ, run, now_ts, out_dir: Path, markdown, fmt, region, step) -> dict:
     tracked_at = datetime.now(timezone.utc)
     tags = dict(event=occ["name"], event_start=occ["start"].to_pydatetime(), forecast_run_id=run["run_id"],
                 forecast_run_date=run["run_date"])
@@ -150,7 +161,7 @@ def _write(spark, db, wide: DataFrame, occ, run, now_ts, out_dir: Path, markdown
     report_path = None
     if status == "final":
         local = breaches.select(*KEYS, "ts", "actual", "mean", "p90", "p99", "severity", "excess").toPandas()
-        text = markdown(occ, run["run_id"], run["run_date"], summary, local, peaks)
+        text = markdown(occ, run["run_id"], run["run_date"], summary, local, peaks, step=step)
         out_dir.mkdir(parents=True, exist_ok=True)
         suffix = f"-{region}" if region else ""
         report_path = out_dir / f"event-{occ['name']}-{occ['start']:%Y%m%d}{suffix}.md"

@@ -128,7 +128,7 @@ def breach_windows(breaches: pd.DataFrame, step: str = "1min") -> pd.DataFrame:
     out = []
     for key, g in breaches.sort_values("ts").groupby(KEYS, sort=True):
         ts = pd.to_datetime(g["ts"], utc=True)
-        run = (ts.diff() != gap).cumsum()
+        run = (ts.diff() > gap).cumsum()  # steps at most one grain apart are one window
         for _, w in g.groupby(run.to_numpy()):
             out.append(dict(zip(KEYS, key), start=pd.to_datetime(w["ts"], utc=True).min(),
                             end=pd.to_datetime(w["ts"], utc=True).max(), minutes=len(w),

@@ -7,16 +7,19 @@ from cloudtune.tracking.live import KEYS, _f, _num, _pct, breach_windows
 
 
 def post_event_markdown(event: dict, run_id: str, run_date, summary: pd.DataFrame, breaches: pd.DataFrame,
-                        peaks: pd.DataFrame | None = None, max_windows: int = 10) -> str:
+                        peaks: pd.DataFrame | None = None, max_windows: int = 10, step: str = "1min") -> str:
     """event: find_occurrence's dict; summary: rows with SUMMARY_COLUMNS; breaches: BREACH_COLUMNS;
-    peaks: optional event_peaks rows (key, peak_p50, peak_p90, peak_p99) of the occurrence as a whole."""
+    peaks: optional event_peaks rows (key, peak_p50, peak_p90, peak_p99) of the occurrence as a whole;
+    step: the forecasts' grain (breaches one step apart form one window)."""
     title = f"{event['name']} {event['start']:%Y-%m-%d} ({', '.join(event['regions'])})"
     out = [f"# Post-event report: {title}", "",
            f"- Occurrence: {event['start']:%Y-%m-%dT%H:%MZ} .. {event['end']:%Y-%m-%dT%H:%MZ} (UTC, end exclusive)",
            f"- Forecast in force: run `{run_id}` (run date {run_date}), the latest succeeded run on or before the "
            f"event's start date",
            "- A breach is a minute whose actual load is above the forecast's P90 (or P99). Expected about 10% "
-           "and 1% of minutes when the forecast is calibrated.", ""]
+           "and 1% of minutes when the forecast is calibrated.",
+           *([f"- The forecasts' grain is {step}: counts below are of {step} steps, not minutes."]
+             if pd.Timedelta(step) != pd.Timedelta("1min") else []), ""]
     if summary is None or len(summary) == 0:
         return "\n".join(out + ["No series had both actuals and a forecast for this occurrence.", ""])
     s = summary.copy()
@@ -39,7 +42,7 @@ def post_event_markdown(event: dict, run_id: str, run_date, summary: pd.DataFram
     share90 = s["minutes_above_p90"].sum() / tracked if tracked else None
     share99 = s["minutes_above_p99"].sum() / tracked if tracked else None
     out += ["", f"Across {len(s)} series: {_pct(share90)} of tracked minutes above P90, {_pct(share99)} above P99.", ""]
-    windows = breach_windows(breaches)
+    windows = breach_windows(breaches, step)
     out += ["## Longest breach windows", ""]
     if windows.empty:
         out += ["No minute was above P90.", ""]

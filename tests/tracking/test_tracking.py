@@ -66,6 +66,9 @@ def test_breach_windows_and_post_event_report():
     text = post_event_markdown(event, "forecast-20251127-x", "2025-11-27", pd.DataFrame([summary]), breaches)
     assert "forecast-20251127-x" in text and "| checkout/us/orders | 200 |" in text
     assert "| 8 | 4 |" in text  # minutes above P90 (p99 minutes included) and above P99
+    coarse = post_event_markdown(event, "r", "2025-11-27", pd.DataFrame([summary]), breaches, step="15min")
+    assert "counts below are of 15min steps" in coarse
+    assert breach_windows(breaches, "10min").minutes.tolist() == [4, 1, 2, 1]  # 10, 11, 12 and 21 are one window
     printed = format_summary(pd.DataFrame([summary]), event, "forecast-20251127-x", END)
     assert "final" in printed and "200" in printed
 
