@@ -104,7 +104,8 @@ def daily_run(spark, config, run_date: date | None, quiet: bool) -> int:
     print(f"forecast run {r['run_id']} ({r['run_date']}) in {time.monotonic() - started:.0f} s: "
           f"{r['series_in']} series and aggregates, {r['series_forecast']} forecast "
           f"({r['series_fallback']} by a fallback), {r['series_failed']} failed; "
-          f"{r['forecast_rows']:,d} forecast rows; reconciliation {r['reconciliation']}")
+          f"{r['forecast_rows']:,d} forecast rows")
+    print(f"  reconciliation: {r['reconciliation']}")
     print(f"  tables: {config.database}.forecasts (view latest_forecasts), forecast_components, event_peaks, "
           f"outlier_flags, failures, forecast_runs")
     return 0

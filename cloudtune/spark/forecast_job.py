@@ -94,7 +94,7 @@ def run_forecast(spark: SparkSession, config: PipelineConfig, run_date: date | N
             counts = _write_side_outputs(spark, config.database, wide, where)
         finally:
             wide.unpersist()
-        record.update(series_in=total, reconciliation=_describe(info), **counts,
+        record.update(series_in=total, reconciliation=describe_reconciliation(info), **counts,
                       forecast_rows=_rows(spark, config.database, FORECASTS, run_date))
         check_failed_share(record.fields, config.forecast.max_failed_share)
     return record.fields
@@ -133,8 +133,17 @@ def _rows(spark: SparkSession, db: str, table, run_date: date) -> int:
     return spark.table(qualified(db, table)).where(F.col("run_date") == F.lit(run_date)).count()
 
 
-def _describe(info: dict) -> str:
-    return "; ".join(f"{k}: {v}" for k, v in sorted(info.items())) if isinstance(info, dict) else str(info)
+def describe_reconciliation(info: dict) -> str:
+    """Per metric: the method used and why (the reconciliation adapter's info)."""
+    if not isinstance(info, dict):
+        return str(info)
+    parts = []
+    for unit, detail in sorted(info.items()):
+        if isinstance(detail, dict):
+            parts.append(f"{unit}: {detail.get('method')} ({detail.get('reason', '')})")
+        else:
+            parts.append(f"{unit}: {detail}")
+    return "; ".join(parts)
 
 
 def write_calendar(spark: SparkSession, config: PipelineConfig) -> None:

@@ -17,7 +17,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from cloudtune.config import PipelineConfig
-from cloudtune.spark.forecast_job import fit_nodes, read_history, reconcile, series_counts
+from cloudtune.spark.forecast_job import describe_reconciliation, fit_nodes, read_history, reconcile, series_counts
 from cloudtune.spark.progress import Progress
 from cloudtune.spark.runs import RunRecord
 from cloudtune.spark.tables import qualified, replace_partition
@@ -49,7 +49,8 @@ def run_long_range(spark: SparkSession, config: PipelineConfig, run_date: date |
         table = spark.table(qualified(config.database, LONG_RANGE_EXTRACT)).where(F.col("run_date") == run_date)
         folder = Path(export_dir or lr.export_dir or _default_exports(spark)) / f"run_date={run_date}"
         paths = export(table, folder)
-        record.update(series_in=total, forecast_rows=table.count(), reconciliation=str(info), **counts)
+        record.update(series_in=total, forecast_rows=table.count(), **counts,
+                      reconciliation=describe_reconciliation(info))
     return {**record.fields, "exports": paths}
 
 
