@@ -85,7 +85,11 @@ def write_actuals(spark, db: str, n: int, days: int) -> None:
                     F.round(value, 2).alias("value"))
             .withColumn("date", F.to_date("ts")).withColumn("source_file", F.lit("bench"))
             .withColumn("ingest_run_id", F.lit("bench")).withColumn("ingested_at", F.current_timestamp()))
-    rows.write.format("delta").mode("overwrite").saveAsTable(f"{db}.actuals")
+    from cloudtune.spark.tables import conform, location
+    from schemas import ACTUALS
+
+    # By path, typed like the table: the registered table keeps its schema and the metastore is left alone.
+    conform(rows, ACTUALS).write.format("delta").mode("overwrite").save(location(spark, db, ACTUALS))
 
 
 def floor(spark, db: str, rows_per_series: int, target: str) -> float:
