@@ -57,7 +57,8 @@ def run_series(rows: pd.DataFrame, key: tuple, run: ForecastSettings, model: Mod
         comps = _components(fitted, run, own_events) if run.components else pd.DataFrame()
         peaks = pd.DataFrame()
         if run.peaks and own_events is not None and len(own_events):
-            peaks = forecast_peaks(fitted, own_events, TABLE_QUANTILES, n_paths=run.peak_paths, seed=0, key=key)
+            soon = own_events[pd.to_datetime(own_events["start"], utc=True) < fitted.end_ + pd.Timedelta(run.peaks_within)]
+            peaks = forecast_peaks(fitted, soon, TABLE_QUANTILES, n_paths=run.peak_paths, seed=0, key=key)
         if grain >= pd.Timedelta("1d") and grain > fitted.step_:  # long range: the busiest step in each bucket
             fc["peak_to_mean"] = _peak_to_mean(fitted, fc["ts"], grain, own_events)
         summary = fitted.summary(peaks=peaks) if len(peaks) else fitted.summary()

@@ -54,13 +54,14 @@ class ForecastSettings:
     components_grain: str = "1h"  # components are written as means over this grain
     components_horizon: str = "14d"
     peak_paths: int = 500  # sample paths per event occurrence for peak quantiles
+    peaks_within: str = "365d"  # event_peaks for occurrences starting this soon after the history
     components: bool = True  # write forecast_components
     peaks: bool = True  # write event_peaks
     residual_days: int = 28  # hourly in-sample residuals kept per series, for MinT reconciliation
     max_failed_share: float = 0.05  # the run fails (exit 1) when more series than this share fail
 
     def __post_init__(self):
-        for name in ("horizon", "components_horizon", "components_grain"):
+        for name in ("horizon", "components_horizon", "components_grain", "peaks_within"):
             parse_duration(getattr(self, name), f"forecast.{name}")
         if self.grain not in GRAINS:
             raise ValueError(f"grain must be one of {', '.join(GRAINS)}, got {self.grain!r}")
