@@ -441,6 +441,8 @@ def _shape_word(m: np.ndarray, lift: float) -> str:
 
 
 def _index(ts, what: str) -> pd.DatetimeIndex:
+    if isinstance(ts, pd.DatetimeIndex) and ts.tz is not None:  # already what we need: to_datetime would walk it
+        return ts.tz_convert("UTC")
     try:
         idx = pd.DatetimeIndex(pd.to_datetime(ts, utc=True))
     except (TypeError, ValueError) as exc:
