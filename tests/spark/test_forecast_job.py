@@ -96,21 +96,6 @@ def test_more_failures_than_the_configured_share_fail_the_run():
         check_failed_share(fields, 0.1)
 
 
-def test_a_crash_marks_the_run_failed_and_leaves_earlier_runs(spark, job):
-    config, _, first, _ = job
-    spark.sql(f"DROP TABLE {config.database}.forecast_components")  # a write in the middle of the run fails
-    try:
-        with pytest.raises(Exception):
-            run_forecast(spark, config, date(2025, 12, 10), progress=False)
-    finally:
-        create_tables(spark, config.database)
-    runs = table(spark, config, "forecast_runs").set_index("run_date")
-    assert runs.loc[date(2025, 12, 10), "status"] == "failed" and runs.loc[date(2025, 12, 10), "message"]
-    assert runs.loc[RUN_DATE, "status"] == "succeeded"
-    fc = table(spark, config, "forecasts")
-    assert (fc[fc.run_date == RUN_DATE].run_id == first["run_id"]).all()
-
-
 def test_a_rerun_replaces_its_rows_and_time_travel_keeps_the_old_ones(spark, job):
     config, _, first, _ = job
     names = ("forecasts", "forecast_components", "outlier_flags", "failures", "event_peaks")
@@ -176,3 +161,19 @@ def test_readme_sql_examples_run_and_return_rows(spark, job, long_range, repo):
     for query in queries:
         rows = spark.sql(query.replace("cloudtune.", f"{config.database}.").strip().rstrip(";")).collect()
         assert rows, f"no rows from README query:\n{query}"
+
+
+def test_a_crash_marks_the_run_failed_and_leaves_earlier_runs(spark, job):
+    """Last in the module: it empties forecast_components."""
+    config, _, first, _ = job
+    spark.sql(f"DROP TABLE {config.database}.forecast_components")  # a write in the middle of the run fails
+    try:
+        with pytest.raises(Exception):
+            run_forecast(spark, config, date(2025, 12, 10), progress=False)
+    finally:
+        create_tables(spark, config.database)
+    runs = table(spark, config, "forecast_runs").set_index("run_date")
+    assert runs.loc[date(2025, 12, 10), "status"] == "failed" and runs.loc[date(2025, 12, 10), "message"]
+    assert runs.loc[RUN_DATE, "status"] == "succeeded"
+    fc = table(spark, config, "forecasts")
+    assert (fc[fc.run_date == RUN_DATE].run_id == first["run_id"]).all()
