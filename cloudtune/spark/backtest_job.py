@@ -27,6 +27,7 @@ from cloudtune.backtest.settings import BacktestSettings
 from cloudtune.backtest.summary import ADDITIVE, LEVEL_BY, NODE_BY
 from cloudtune.config import PipelineConfig
 from cloudtune.errors import InputError
+from cloudtune.spark.series_runner import events_records
 from cloudtune.spark.tables import qualified, replace_partition, struct_type
 from schemas import ACCURACY, CHAMPION_DECISIONS
 
@@ -118,17 +119,6 @@ def _total(actuals: DataFrame, by: list[str], level: str) -> DataFrame:
         if k not in by:
             out = out.withColumn(k, F.lit("*"))
     return out.select(*KEYS, F.lit(level).alias("level"), "ts", "value")
-
-
-def events_records(config: PipelineConfig) -> list[dict]:
-    """The event calendar as plain records (picklable) for the group function."""
-    from cloudtune.events import load_calendar
-
-    cal = load_calendar(config.resolve(config.events_dir))
-    for col in ("start", "end", "ramp_before", "decay_after"):
-        if col in cal:
-            cal[col] = cal[col].astype(str)
-    return cal.astype(object).where(cal.notna(), None).to_dict("records")
 
 
 def _history_since(settings: BacktestSettings, latest: date) -> date:

@@ -9,7 +9,8 @@ import pytest
 from cloudtune.backtest import BacktestSettings, backtest_fleet
 from cloudtune.events import load_calendar
 from cloudtune.simulate import simulate_fleet
-from cloudtune.spark.backtest_job import events_records, run_backtest
+from cloudtune.spark.backtest_job import run_backtest
+from cloudtune.spark.series_runner import events_records
 from cloudtune.spark.tables import create_tables, qualified
 from schemas import ACCURACY, CHAMPION_DECISIONS
 
