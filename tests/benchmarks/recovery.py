@@ -27,8 +27,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cloudtune.models.engine import CloudTuneModel
-from cloudtune.simulate import simulate_fleet
+from cloudtune.simulate import simulate_fleet  # before the engine: importing the engine first is circular
+from cloudtune.models.engine import CloudTuneModel  # noqa: E402  (engine -> events -> config -> backtest -> engine)
 
 KEY = ["service", "region", "metric"]
 OUT = Path(__file__).parent / "results" / "recovery.md"
