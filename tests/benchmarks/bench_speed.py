@@ -1,7 +1,10 @@
 """Speed and accuracy benchmark: CloudTune vs Prophet, statsforecast MSTL and seasonal naive.
 
-Run: python -m tests.benchmarks.bench_speed [--mstl] [--series N]   (peers need `pip install -e '.[bench]'`)
-Writes a Markdown table to stdout and to tests/benchmarks/results/bench_speed.md.
+Run: python -m tests.benchmarks.bench_speed [--mstl] [--no-prophet] [--series N] [--out PATH]
+(peers need `pip install -e '.[bench]'`). Writes a Markdown table to stdout and to --out
+(tests/benchmarks/results/bench_speed.md by default). A peer that is not run this time (Prophet with --no-prophet,
+MSTL without --mstl) keeps its rows from the previous file, marked "(earlier run)", so a CloudTune-only rerun
+takes seconds and the table still compares against the peers' last measured figures.
 
 1. Fit + 90-day per-minute forecast from 90 days of minute history (synthetic, one core): median seconds, peak MB.
 2. Fit + 1-day forecast from 14 days of minutes on sample-fleet series, and on the Twitter minute series (first 9
@@ -109,12 +112,34 @@ def series_cases(n_fleet: int):
     return cases
 
 
+def earlier_rows(path: Path, models) -> dict:
+    """{(source, model): [(seconds, peak MB, MASE)]} of `models` from a previous results file, one entry per
+    series (the file keeps a median and a mean, so that value is repeated `series` times)."""
+    out = {}
+    if not path.exists():
+        return out
+    for line in path.read_text().splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) != 7 or cells[0] not in ("fleet", "twitter"):
+            continue
+        name = cells[1].replace(" (earlier run)", "")
+        if name in models:
+            try:
+                out[(cells[0], name)] = [(float(cells[3]), float(cells[5]), float(cells[6]))] * int(cells[2])
+            except ValueError:
+                continue
+    return out
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--mstl", action="store_true", help="also run statsforecast MSTL on the Twitter series (minutes)")
     ap.add_argument("--no-prophet", action="store_true")
     ap.add_argument("--series", type=int, default=6, help="sample-fleet series to run")
+    ap.add_argument("--out", type=Path, default=OUT, help="results file (also read for the peers not run)")
     args = ap.parse_args(argv)
+    skipped = ({"prophet"} if args.no_prophet else set()) | (set() if args.mstl else {"mstl"})
+    carried = earlier_rows(args.out, skipped)
     logging.getLogger("prophet").setLevel(logging.ERROR)
     logging.getLogger("cmdstanpy").setLevel(logging.ERROR)
     lines = ["# CloudTune speed benchmark (one core)", ""]
@@ -141,6 +166,7 @@ def main(argv=None) -> int:
             reps = REPEAT.get(name, 1) if source == "twitter" or name in CHEAP else 1
             pred, s, p = measure(fn(train, h), reps)
             rows.setdefault((source, name), []).append((s, p, mase(test.to_numpy(), pred[:h], scale)))
+    rows.update({k: v for k, v in carried.items() if k not in rows})
     lines += ["## Fit + 1-day forecast from 14 days of minutes (Twitter: 9 days -> the 10th)", "",
               "| data | model | series | median s/series | Prophet s / this | peak MB | MASE (mean) |",
               "|---|---|---|---|---|---|---|"]
@@ -150,15 +176,20 @@ def main(argv=None) -> int:
         prophet = rows.get((source, "prophet"))
         r = np.median(np.array(prophet)[:, 0]) / med if prophet else None
         ratio = "-" if r is None else (f"{r:.0f}x" if r >= 1 else f"{r:.3f}x")
-        lines.append(f"| {source} | {name} | {len(v)} | {med:.3f} | {ratio} | {v[:, 1].max():.0f} | "
+        label = f"{name} (earlier run)" if (source, name) in carried else name
+        lines.append(f"| {source} | {label} | {len(v)} | {med:.3f} | {ratio} | {v[:, 1].max():.0f} | "
                      f"{v[:, 2].mean():.3f} |")
     lines += ["", f"_Load average at the end {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (shared machine); seconds are "
               f"medians of repeated runs (REPEAT: {REPEAT}; fleet Prophet and MSTL once), and the Prophet column "
               "compares medians from this run._"]
+    if carried:
+        lines += ["", f"_Rows marked (earlier run): {', '.join(sorted(skipped))} not rerun this time; figures copied "
+                  f"from the previous results file, so their seconds (and the Prophet column, where Prophet was "
+                  "not rerun) come from another run and another machine load._"]
     text = "\n".join(lines) + "\n"
     sys.stdout.write(text)
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(text)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(text)
     return 0
 
 
