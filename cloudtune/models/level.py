@@ -109,9 +109,11 @@ class DailyLevel:
 
     # -- fit --------------------------------------------------------------------------------------------------
     def fit(self, days: pd.DatetimeIndex, y: np.ndarray, regressors: pd.DataFrame | None = None,
-            fixed_breaks: list[pd.Timestamp] = (), extra=(), known_knots=None) -> "DailyLevel":
+            fixed_breaks: list[pd.Timestamp] = (), extra=(), known_knots=None,
+            detect_y: np.ndarray | None = None) -> "DailyLevel":
         """`y`: transformed daily level (NaN = left out). `extra`: (name, period_days, order) tuples.
-        `known_knots`: reuse these knots (days since t0) instead of detecting (used by calibration refits)."""
+        `known_knots`: reuse these knots (days since t0) instead of detecting (used by calibration refits).
+        `detect_y`: a less noisy daily level for the break test only, on the same days (default `y`)."""
         ok = np.isfinite(y)
         self.t0_ = int(days[ok][0].value) if ok.any() else int(days[0].value)
         self.t_end_ = None  # no damping while fitting (set below, once the knots are known)
@@ -137,7 +139,8 @@ class DailyLevel:
                     # A first-harmonic yearly nuisance in the break test keeps that smooth bend from becoming
                     # breaks: a break must be a kink, not curvature. (Detection only; the fit stays piecewise.)
                     base = np.column_stack([base, fourier(days[ok].asi8 / NS_PER_DAY, 365.25, 1)])
-                detected = detect_breaks(t[ok], y[ok], base, fixed=fixed, max_breaks=self.settings.max_breaks,
+                yd = y if detect_y is None else np.where(np.isfinite(detect_y), detect_y, y)
+                detected = detect_breaks(t[ok], yd[ok], base, fixed=fixed, max_breaks=self.settings.max_breaks,
                                          penalty=self.settings.break_penalty,
                                          min_gap=self.settings.min_break_gap_days)
             self.detected_knots_ = detected
