@@ -41,7 +41,7 @@ from scipy import sparse
 
 from cloudtune.errors import InputError, ModelError
 from cloudtune.events.priors import prior_log_multiplier
-from cloudtune.events.warp import (NS_PER_MIN, core_knots, hat_weights, infer_step, midpoints, occurrence_minutes,
+from cloudtune.events.warp import (NS_PER_MIN, core_knots, hat_weights, infer_step, midpoints, by_name, occurrence_windows,
                                    relative_position, segment_knots, window_slice)
 
 log = logging.getLogger(__name__)
@@ -128,10 +128,11 @@ class EventEffects:
         ref = _ReferenceDays(t, actual, baseline, valid, events, self.step_, self.settings)
         log_cal = np.zeros(len(ts))  # local recalibration of the baseline, mean over the occurrences covering a point
         n_cal = np.zeros(len(ts))
-        for name, occ in events.groupby("name", sort=False):
+        windows = occurrence_windows(events)
+        for name, rows in by_name(events):
+            occ = events.iloc[rows]
             seen, partial, durations, unusable, spreads, good = 0, 0, [], [], [], []
-            for k, row in enumerate(occ.itertuples(index=False)):
-                start, end, ramp, decay = occurrence_minutes(row)
+            for k, (start, end, ramp, decay) in enumerate(windows[rows]):
                 core = window_slice(t, start, end, 0.0, 0.0)
                 frac = valid[core].sum() * (self.step_.value / NS_PER_MIN) / (end - start)
                 if frac < self.settings.min_core_seen:
@@ -140,7 +141,7 @@ class EventEffects:
                 cal, spread, reason = ref.judge(start, end)
                 full = window_slice(t, start, end, ramp, decay)
                 if reason:
-                    unusable.append((row.start, reason))
+                    unusable.append((occ["start"].iloc[k], reason))
                     blocked[full] = True
                     continue
                 seen += 1
@@ -160,8 +161,8 @@ class EventEffects:
             else:
                 self.curves_[name] = _fallback_curve(name, occ)
                 self.curves_[name].unusable = tuple(unusable)
-                for row in occ.itertuples(index=False):
-                    blocked[window_slice(t, *occurrence_minutes(row))] = True
+                for window in windows[rows]:
+                    blocked[window_slice(t, *window)] = True
             for when, why in unusable:
                 log.info("event %s at %s: occurrence not used, %s", name, when, why)
         if learn:
@@ -206,8 +207,7 @@ class EventEffects:
             # Roughness per unit of absolute time: a 12-day sale's curve may bend less per knot than a day's, so
             # where a day-long event sits inside it, the day-long event takes the bump.
             penalties.append((p, len(knots), max(1.0, min(durations) / s.smooth_scale_minutes) ** 2))
-            for row in occ.itertuples(index=False):
-                start, end, ramp, decay = occurrence_minutes(row)
+            for start, end, ramp, decay in occurrence_windows(occ):
                 sl = window_slice(t, start, end, ramp, decay)
                 idx = np.arange(sl.start, sl.stop)[valid[sl]]
                 if idx.size == 0:
@@ -252,11 +252,11 @@ class EventEffects:
         order = np.argsort(ts.asi8, kind="stable")
         t = midpoints(ts[order], step)
         curves = getattr(self, "curves_", {})
-        for name, occ in events.groupby("name", sort=False):
-            curve = curves.get(name) or _fallback_curve(name, occ)
+        windows = occurrence_windows(events)
+        for name, rows in by_name(events):
+            curve = curves.get(name) or _fallback_curve(name, events.iloc[rows])
             logm = np.zeros(len(ts))
-            for row in occ.itertuples(index=False):
-                start, end, ramp, decay = occurrence_minutes(row)
+            for start, end, ramp, decay in windows[rows]:
                 sl = window_slice(t, start, end, ramp, decay)
                 if sl.stop > sl.start:
                     logm[sl] += curve.log_mult(relative_position(t[sl], start, end, ramp, decay))
@@ -295,11 +295,11 @@ class _ReferenceDays:
         self.s = s
         day = np.floor(t / 1440.0).astype(np.int64)
         in_event = np.zeros(len(t), bool)
-        for row in events.itertuples(index=False):
-            in_event[window_slice(t, *occurrence_minutes(row))] = True
+        windows = occurrence_windows(events)
+        for window in windows:
+            in_event[window_slice(t, *window)] = True
         ev_days = np.unique(day[in_event])
-        for row in events.itertuples(index=False):  # days an event covers even where the series has no points
-            start, end, ramp, decay = occurrence_minutes(row)
+        for start, end, ramp, decay in windows:  # days an event covers even where the series has no points
             ev_days = np.union1d(ev_days, np.arange(np.floor((start - ramp) / 1440), np.ceil((end + decay) / 1440)))
         ok = valid & (baseline > 0)
         days, inv = np.unique(day, return_inverse=True)

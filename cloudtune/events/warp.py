@@ -39,6 +39,21 @@ def occurrence_minutes(row) -> tuple[float, float, float, float]:
             pd.Timedelta(row.ramp_before).value / NS_PER_MIN, pd.Timedelta(row.decay_after).value / NS_PER_MIN)
 
 
+def occurrence_windows(events: pd.DataFrame) -> np.ndarray:
+    """(n, 4) start, end, ramp, decay of every calendar row, in minutes: `occurrence_minutes` for a whole
+    calendar at once (itertuples builds a new row class per call, and calendars are walked once per fit)."""
+    def minutes(col, kind):
+        return events[col].to_numpy(dtype=kind).astype(np.int64) / NS_PER_MIN
+    return np.column_stack([minutes("start", "M8[ns]"), minutes("end", "M8[ns]"),
+                            minutes("ramp_before", "m8[ns]"), minutes("decay_after", "m8[ns]")]).reshape(-1, 4)
+
+
+def by_name(events: pd.DataFrame) -> list[tuple[str, np.ndarray]]:
+    """[(name, row positions)] in first-seen order: groupby(name, sort=False) without building sub-frames."""
+    codes, names = pd.factorize(events["name"])
+    return [(name, np.flatnonzero(codes == i)) for i, name in enumerate(names)]
+
+
 def window_slice(t: np.ndarray, start: float, end: float, ramp: float, decay: float) -> slice:
     """Positions of sorted times t inside [start - ramp, end + decay)."""
     lo, hi = np.searchsorted(t, [start - ramp, end + decay], side="left")

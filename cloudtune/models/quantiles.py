@@ -373,17 +373,15 @@ class ErrorModel:
         # each day's (grown) pool. Noise: hour blocks of random origin-days of the pool, same clock slots.
         u = rng.uniform(size=n_paths)
         max_s = int(lev_s.max())
-        level = np.zeros((n_paths, n))
         blk_id = np.zeros(n, dtype=int)
         if n:
             new = np.ones(n, bool)
             new[1:] = (day_t[1:] != day_t[:-1]) | (slot[1:] // block != slot[:-1] // block)
             blk_id = np.cumsum(new) - 1
         n_blk = int(blk_id[-1]) + 1 if n else 0
-        pools = np.zeros(n_blk, dtype=int)  # the day of each block
-        pool_of_day = {}
+        first_of_blk = np.searchsorted(blk_id, np.arange(n_blk))
+        level_of_day, pool_of_day = {}, {}
         for d in np.unique(day_t):
-            cols = day_t == d
             if d <= max_s:
                 w = 0
                 sel = lev_s == d
@@ -396,37 +394,40 @@ class ErrorModel:
             # one missed slope break into year-ahead peaks 10x the forecast.
             center = np.median(lev_v[sel])
             pool = center + (lev_v[sel] - center) * np.sqrt((d + 0.5) / (lev_s[sel] + 0.5))
-            level[:, cols] = np.quantile(pool, u)[:, None]
+            level_of_day[int(d)] = np.quantile(pool, u)
             pool_of_day[int(d)] = np.flatnonzero(sel)
-            pools[np.unique(blk_id[cols])] = d
-
-        def draw(size):
-            out = np.empty(size, dtype=int)
-            for d, idx in pool_of_day.items():
-                b = pools == d
-                out[:, b] = idx[rng.integers(len(idx), size=(size[0], int(b.sum())))]
-            return out
-        pick = draw((n_paths, n_blk))
-        rows = pick[:, blk_id]
-        noise = noise_mat[rows, slot[None, :]]
-        for _ in range(5):  # redraw blocks that hit missing values (gaps, left-out incidents or events)
-            bad = ~np.isfinite(noise)
-            if not bad.any():
-                break
-            bad_blk = np.zeros((n_paths, n_blk), bool)
-            pi, ci = np.nonzero(bad)
-            bad_blk[pi, blk_id[ci]] = True
-            pick = np.where(bad_blk, draw((n_paths, n_blk)), pick)
-            rows = pick[:, blk_id]
-            noise = np.where(bad_blk[:, blk_id], noise_mat[rows, slot[None, :]], noise)
+        # Each hour block draws its origin-day among the pool's rows with no missing value (gaps, left-out
+        # incidents or events) at the block's slots; when every row misses some, among the whole pool.
+        finite = np.isfinite(noise_mat)
+        pick = np.empty((n_paths, n_blk), dtype=np.int64)
+        bounds = np.append(first_of_blk, n)
+        for b in range(n_blk):
+            pool = pool_of_day[int(day_t[first_of_blk[b]])]
+            usable = pool[finite[np.ix_(pool, slot[bounds[b]:bounds[b + 1]])].all(axis=1)]
+            pool = usable if len(usable) else pool
+            pick[:, b] = pool[rng.integers(len(pool), size=n_paths)]
+        # One flat gather per (path, ts) instead of 2-D fancy indexing: this runs over every minute of an event.
+        flat = pick[:, blk_id]
+        flat *= per_day
+        flat += slot[None, :]
+        noise = noise_mat.ravel().take(flat)
         if var is not None:
-            tgt_var = var(np.maximum(point, 0))
-            src_var = var(pred_mat[rows, slot[None, :]])
+            src_var = var(pred_mat)  # per calibration (origin-day, slot): small, computed once
+            scale = (1.0 / src_var).ravel().take(flat)
+            scale *= var(np.maximum(point, 0))[None, :]
             # At most 4x (or 1/4) the source's noise SD: the variance model is fitted over the calibration loads,
             # and far outside them (a collapsed or exploded level) a linear 1/f term would be extrapolated.
-            noise = noise * np.sqrt(np.clip(tgt_var[None, :] / src_var, 1.0 / 16, 16.0))
-        noise = np.where(np.isfinite(noise), noise, 0.0)
-        return (level + noise) * self.inflate  # only the level error grows with the horizon
+            np.clip(scale, 1.0 / 16, 16.0, out=scale)
+            np.sqrt(scale, out=scale)
+            noise *= scale
+            del scale
+        noise[~np.isfinite(noise)] = 0.0
+        for d, lev in level_of_day.items():  # only the level error grows with the horizon
+            cols = day_t == d
+            noise[:, cols] += lev[:, None]
+        if self.inflate != 1.0:
+            noise *= self.inflate
+        return noise
 
     def noise_variance(self, mats: list[np.ndarray], preds: list[np.ndarray], per_day: int):
         """var(noise | forecast f) = a + b / (f + offset), fitted by least squares (a, b >= 0) on the squared
