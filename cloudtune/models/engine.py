@@ -83,9 +83,24 @@ def _robust_day_sums(grid, prof, have, mult: bool, offset: float, k: float = 4.0
     few = keep.sum(axis=1) < nb / 2  # an unusual day as a whole: keep all its hours
     keep[few] = cn[few] > 0
     good = keep & np.isfinite(lev)
-    n_good = good.sum(axis=1)
-    hour_mean = np.where(n_good > 0, np.where(good, lev, 0.0).sum(axis=1) / np.maximum(n_good, 1), np.nan)
+    with warnings.catch_warnings():  # each hour of the day weighs 1 / (its robust variance about the day's median)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        dev = np.where(good, lev - med[:, None], np.nan)
+        v = (1.4826 * nanmedian(np.abs(dev - nanmedian(dev, axis=0)[None, :]), axis=0)) ** 2
+    w = np.where(good & (np.isfinite(v) & (v > 0))[None, :], 1.0 / np.where(v > 0, v, 1.0)[None, :], 0.0)
+    wsum = w.sum(axis=1)
+    hour_mean = np.where(wsum > 0, (np.where(good, lev, 0.0) * w).sum(axis=1) / np.where(wsum > 0, wsum, 1.0), np.nan)
     return (ys * keep).sum(axis=1), (ps * keep).sum(axis=1), (cn * keep).sum(axis=1), hour_mean
+
+
+def _quieter(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Of two daily levels of the same days, the one whose day-to-day changes have the smaller robust spread
+    (MAD of first differences; NaN days skipped). The hours' mean is the quieter one when log noise is about the
+    same in every hour; with bursty or near-zero hours (CPU, disk bytes) the log of the sums is."""
+    def spread(x):
+        d = np.diff(x[np.isfinite(x)])
+        return float(np.median(np.abs(d - np.median(d)))) if d.size >= 3 else np.inf
+    return a if spread(a) < spread(b) else b
 
 
 def _weekly_log_half_range(grid, target, days, level, smooth_hours: int = 6, min_weeks: int = 3):
@@ -239,7 +254,7 @@ class TwoResolutionCore:
             else:
                 target = (ysum - psum) / np.maximum(cnt, 1)
         target[(cover < 0.25) | (cnt == 0)] = np.nan
-        detect_target = np.where(np.isfinite(hour_mean) & np.isfinite(target), hour_mean, target)
+        detect_target = _quieter(np.where(np.isfinite(hour_mean) & np.isfinite(target), hour_mean, target), target)
         span_days = (self.end_ - y.index[0]) / DAY
         yearly = s.yearly == "on" or (s.yearly == "auto" and span_days > 366)
         if s.yearly == "auto" and not yearly:
