@@ -11,6 +11,31 @@ def test_import_cloudtune_neither_imports_pyspark_nor_starts_a_jvm():
     assert out.split() == ["False", "False"]
 
 
+_IMPORT_EACH_FIRST = """
+import importlib, pkgutil, sys
+import cloudtune
+names = [m.name for m in pkgutil.walk_packages(cloudtune.__path__, "cloudtune.")]
+bad = []
+for name in names:
+    for loaded in [k for k in sys.modules if k.split(".")[0] in ("cloudtune", "schemas")]:
+        del sys.modules[loaded]
+    try:
+        importlib.import_module(name)
+    except Exception as exc:
+        bad.append(f"{name}: {type(exc).__name__}: {exc}")
+print(len(names))
+print("\\n".join(bad))
+"""
+
+
+def test_every_module_imports_when_it_is_the_first_one_imported():
+    # A notebook may start from any module (e.g. cloudtune.models.engine); a cycle only shows from some entries.
+    out = subprocess.run([sys.executable, "-c", _IMPORT_EACH_FIRST], capture_output=True, text=True, check=True)
+    count, *bad = out.stdout.strip().split("\n")
+    assert int(count) > 50
+    assert not [b for b in bad if b], "\n".join(bad)
+
+
 def test_delta_jar_matches_the_pinned_spark_and_delta_versions(repo):
     from cloudtune.spark.jars import DELTA_ARTIFACT
 
