@@ -8,6 +8,7 @@ No driver loop over series and nothing per series collected to the driver.
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import asdict
 from datetime import date, datetime, timezone
 
@@ -87,11 +88,12 @@ def run_forecast(spark: SparkSession, config: PipelineConfig, run_date: date | N
         stamp = {"run_id": F.lit(record.run_id), "run_date": F.lit(run_date)}
         try:
             wide = wide.withColumns(stamp)
-            prog.stage("reconcile and write forecasts")
+            prog.stage("reconcile; write forecasts, components, outlier flags, event peaks, failures")
             forecasts, info = reconcile(spark, config, wide, history)
-            replace_partition(spark, forecasts.withColumns(stamp), config.database, FORECASTS, where)
-            prog.stage("write components, outlier flags, event peaks, failures")
-            counts = _write_side_outputs(spark, config.database, wide, where)
+            writes = {"forecasts": lambda: replace_partition(spark, forecasts.withColumns(stamp), config.database,
+                                                             FORECASTS, where),
+                      **_side_outputs(spark, config.database, wide, where)}
+            counts = concurrently(writes)["counts"]
         finally:
             wide.unpersist()
         record.update(series_in=total, reconciliation=describe_reconciliation(info), **counts,
@@ -100,15 +102,28 @@ def run_forecast(spark: SparkSession, config: PipelineConfig, run_date: date | N
     return record.fields
 
 
-def _write_side_outputs(spark: SparkSession, db: str, wide: DataFrame, where: dict) -> dict:
+def _side_outputs(spark: SparkSession, db: str, wide: DataFrame, where: dict) -> dict:
+    """The small writes and the run's counts, as callables for `concurrently`."""
     rec = F.col("record")
-    replace_partition(spark, wide.where(rec == "component"), db, FORECAST_COMPONENTS, where)
-    replace_partition(spark, wide.where(rec == "flag").withColumn("reason", F.col("flag_reason")), db,
-                      OUTLIER_FLAGS, where)
-    replace_partition(spark, wide.where(rec == "peak"), db, EVENT_PEAKS, where)
     reports = wide.where(rec == "report")
-    replace_partition(spark, reports.where(F.col("status") != "ok"), db, FAILURES, where)
-    return series_counts(reports)
+    return {
+        "components": lambda: replace_partition(spark, wide.where(rec == "component"), db, FORECAST_COMPONENTS,
+                                                where),
+        "flags": lambda: replace_partition(spark, wide.where(rec == "flag").withColumn("reason", F.col("flag_reason")),
+                                           db, OUTLIER_FLAGS, where),
+        "peaks": lambda: replace_partition(spark, wide.where(rec == "peak"), db, EVENT_PEAKS, where),
+        "failures": lambda: replace_partition(spark, reports.where(F.col("status") != "ok"), db, FAILURES, where),
+        "counts": lambda: series_counts(reports),
+    }
+
+
+def concurrently(jobs: dict) -> dict:
+    """Run Spark actions from threads, so the small ones (a commit, a few rows: mostly latency) overlap the big
+    one instead of queueing behind it. Results by name; the first error is raised after all have finished."""
+    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
+        futures = {name: pool.submit(job) for name, job in jobs.items()}
+        wait(futures.values())
+    return {name: future.result() for name, future in futures.items()}
 
 
 def series_counts(reports: DataFrame) -> dict:

@@ -48,8 +48,7 @@ def reconcile_spark(spark: SparkSession, base_forecasts: DataFrame, residuals: D
     unit_cols = PARTITIONS[settings.partition]
     # One small row per node and grain: the keys to build S from, and what a full time alignment needs.
     stats = (base_forecasts.groupBy(*NODE_COLUMNS, "grain")
-             .agg(F.count(F.lit(1)).alias("rows"), F.countDistinct("ts").alias("timestamps"),
-                  F.min("ts").alias("first"), F.max("ts").alias("last")).toPandas())
+             .agg(F.count(F.lit(1)).alias("rows"), F.min("ts").alias("first"), F.max("ts").alias("last")).toPandas())
     if stats.empty:
         raise InputError("base_forecasts is empty: nothing to reconcile")
     for col in [*NODE_COLUMNS, "grain"]:
@@ -175,21 +174,19 @@ def _series_means(history: DataFrame) -> pd.DataFrame:
 
 
 def _check_alignment(stats: pd.DataFrame, unit_cols: list[str]) -> None:
-    """Each node has one row per ts, and every node of a hierarchy covers the same timestamps at each grain."""
+    """Every node of a hierarchy has as many rows over the same span at each grain: a missing or a duplicate ts
+    shows as a count unlike the others'. (A distinct count would shuffle every forecast row once more; a duplicate
+    shared by every node is still named by the block that holds it.)"""
     label = stats.level + ":" + stats.service + "/" + stats.region + "/" + stats.metric
-    dupes = stats[stats.rows != stats.timestamps]
-    if len(dupes):
-        raise InputError(f"base_forecasts have more than one row per ts for {shorten(label[dupes.index], 5)} "
-                         f"(grain {dupes.grain.iloc[0]}); pass one row per node, grain and ts")
-    shape = stats.timestamps.astype(str) + " ts " + stats["first"].astype(str) + ".." + stats["last"].astype(str)
+    shape = stats.rows.astype(str) + " rows " + stats["first"].astype(str) + ".." + stats["last"].astype(str)
     usual = shape.groupby([stats[c] for c in [*unit_cols, "grain"]]).transform(lambda s: s.mode().iloc[0])
     odd = stats[shape != usual]
     if len(odd):
         i = odd.index[0]
         raise InputError(f"base forecasts of {'/'.join(odd.loc[i, unit_cols])} at grain {odd.grain[i]} do not cover "
                          f"the same timestamps for every node: {shorten(label[odd.index], 4)} "
-                         f"({shape[i]}) against {usual[i]} for the others; every node needs a forecast at every ts, "
-                         "e.g. from its fallback model")
+                         f"({shape[i]}) against {usual[i]} for the others; every node needs exactly one forecast at "
+                         "every ts (a missing one e.g. from its fallback model)")
 
 
 def _require(df: DataFrame, columns: list[str], what: str) -> None:

@@ -92,8 +92,17 @@ def test_a_node_short_of_timestamps_is_named_on_the_driver(spark, data):
     base, _, _ = data
     short = base.drop(index=base.index[(base.level == "series") & (base.service == "b") & (base.metric == "orders")][-1])
     with pytest.raises(InputError, match=r"base forecasts of orders at grain 1h do not cover the same timestamps for "
-                                         r"every node: series:b/us/orders \(5 ts .*\) against 6 ts"):
+                                         r"every node: series:b/us/orders \(5 rows .*\) against 6 rows"):
         reconcile_spark(spark, spark.createDataFrame(short), None, ReconcileSettings())
+
+
+def test_a_duplicate_timestamp_is_named_on_the_driver(spark, data):
+    base, _, _ = data
+    one = base[(base.level == "series") & (base.service == "b") & (base.metric == "orders")].iloc[[0]]
+    doubled = pd.concat([base, one], ignore_index=True)
+    with pytest.raises(InputError, match=r"do not cover the same timestamps for every node: "
+                                         r"series:b/\w+/orders \(7 rows .*\) against 6 rows"):
+        reconcile_spark(spark, spark.createDataFrame(doubled), None, ReconcileSettings())
 
 
 def test_missing_columns_are_named(spark, data):
