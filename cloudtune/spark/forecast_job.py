@@ -46,8 +46,9 @@ def fit_nodes(spark: SparkSession, config: PipelineConfig, history: DataFrame, r
     """Every node of the hierarchy through run_series; the wide rows, persisted for the writes that split them."""
     from cloudtune.spark.reconcile import aggregate_levels_spark
 
-    nodes = aggregate_levels_spark(history, list(config.reconcile.levels))
-    total = nodes.select(*KEYS).distinct().count()
+    levels = list(config.reconcile.levels)
+    nodes = aggregate_levels_spark(history, levels)
+    total = count_nodes(history.select(*KEYS).distinct().toPandas(), levels)
     progress.stage(stage, total)
     runner = make_series_runner(run, asdict(config.model), asdict(config.outliers), events_records(config),
                                 counter=progress.done)
@@ -56,6 +57,14 @@ def fit_nodes(spark: SparkSession, config: PipelineConfig, history: DataFrame, r
     # in memory: months of minutes for thousands of nodes do not fit in the heap, and each write reads them once.
     wide.count()
     return wide, total
+
+
+def count_nodes(series_keys: pd.DataFrame, levels: list[str]) -> int:
+    """Nodes of the hierarchy over these series keys: one scan for the keys (one row per series), not one per
+    level of the aggregated actuals."""
+    from cloudtune.reconcile.hierarchy import LEVELS, check_levels
+
+    return sum(len(series_keys[[*LEVELS[level], "metric"]].drop_duplicates()) for level in check_levels(levels))
 
 
 def reconcile(spark: SparkSession, config: PipelineConfig, wide: DataFrame, history: DataFrame
