@@ -5,7 +5,8 @@
       fallback: wls_struct       # used when mint_shrink cannot be (too few residuals, not positive definite)
       levels: [series, region, global]   # any of series, region, service, global; series is required
       partition: metric          # metric | region (region: one hierarchy per metric and region; no cross-region level)
-      block: 1d                  # Spark reconciles each hierarchy in time blocks of this length
+      block: 1d                  # Spark reconciles each hierarchy in time blocks of this length...
+      max_block_rows: 250000     # ...or shorter, so no block holds more rows (nodes x timestamps) than this
       min_residuals: 48          # timestamps every pair of nodes must both have a residual for, for MinT
 """
 from __future__ import annotations
@@ -25,6 +26,7 @@ class ReconcileSettings:
     levels: list[str] = field(default_factory=lambda: ["series", "region", "global"])
     partition: str = "metric"
     block: str = "1d"
+    max_block_rows: int = 250_000  # a Python worker holds one block: this keeps its memory flat as nodes grow
     min_residuals: int = 48
 
     def __post_init__(self):
@@ -36,6 +38,9 @@ class ReconcileSettings:
         check_levels(self.levels, self.partition)
         if _block_length(self.block) < pd.Timedelta(seconds=1):
             raise ValueError(f"reconcile.block must be at least one second, such as '1d', got {self.block!r}")
+        if isinstance(self.max_block_rows, bool) or not isinstance(self.max_block_rows, int) or \
+                self.max_block_rows < 1:
+            raise ValueError(f"reconcile.max_block_rows must be a whole number >= 1, got {self.max_block_rows!r}")
         if isinstance(self.min_residuals, bool) or not isinstance(self.min_residuals, int) or self.min_residuals < 3:
             raise ValueError(f"reconcile.min_residuals must be a whole number >= 3, got {self.min_residuals!r}")
 

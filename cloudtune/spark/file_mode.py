@@ -18,7 +18,7 @@ from pyspark.sql import functions as F
 
 from cloudtune.config import PipelineConfig
 from cloudtune.errors import InputError
-from cloudtune.spark.forecast_job import fit_nodes, reconcile, series_counts
+from cloudtune.spark.forecast_job import concurrently, fit_nodes, reconcile, series_counts
 from cloudtune.spark.ingest import read_checked
 from cloudtune.spark.progress import Progress
 from cloudtune.spark.series_runner import KEYS
@@ -60,7 +60,8 @@ def forecast_file(spark: SparkSession, config: PipelineConfig, actuals: str | Pa
                 "quarantine": checked.where(F.col("reason").isNotNull())
                               .select("line_number", "raw", "reason", "detail"),
             }
-            paths = {name: _write(df, out / name, fmt) for name, df in outputs.items()}
+            paths = concurrently({name: (lambda df=df, name=name: _write(df, out / name, fmt))
+                                  for name, df in outputs.items()})
             counts = series_counts(wide.where(rec == "report"))
             rows = {name: spark.read.format(fmt).option("header", True).load(p).count() if fmt == "csv"
                     else spark.read.parquet(p).count() for name, p in paths.items()}

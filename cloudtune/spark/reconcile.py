@@ -79,7 +79,9 @@ def reconcile_spark(spark: SparkSession, base_forecasts: DataFrame, residuals: D
     # S, P and the correlation grow with the square of a metric's series: broadcast once, not pickled per task.
     fitted_handle = spark.sparkContext.broadcast(fitted)
     runner = make_block_reconciler(fitted_handle, unit_cols, schema.fieldNames())
-    blocked = base.withColumn(_BLOCK, F.floor(F.col("ts").cast("long") / F.lit(settings.block_seconds)))
+    seconds = block_seconds(stats, settings, unit_cols)
+    log.info("reconcile in blocks of %s", pd.Timedelta(seconds=seconds))
+    blocked = base.withColumn(_BLOCK, F.floor(F.col("ts").cast("long") / F.lit(seconds)))
     out = blocked.groupBy(*unit_cols, "grain", _BLOCK).applyInPandas(runner, schema)
     return out, info
 
@@ -110,6 +112,17 @@ def aggregate_levels_spark(actuals: DataFrame, levels, include_bottom: bool = Tr
     for part in parts[1:]:
         out = out.unionByName(part)
     return out
+
+
+def block_seconds(stats: pd.DataFrame, settings: ReconcileSettings, unit_cols: list[str]) -> int:
+    """The configured block, cut shorter when the largest hierarchy would put more than max_block_rows rows in one
+    block: a whole fleet's day of minutes in one pandas frame grows a worker's memory with every series added."""
+    from cloudtune.models.grain import parse_grain
+
+    nodes = int(stats.groupby([*unit_cols, "grain"]).size().max())
+    step = int(min(parse_grain(g) for g in stats["grain"].unique()).total_seconds())
+    fits = max(1, settings.max_block_rows // max(nodes, 1)) * step
+    return int(min(settings.block_seconds, max(step, fits)))
 
 
 def make_block_reconciler(fitted, unit_cols: list[str], columns: list[str]):

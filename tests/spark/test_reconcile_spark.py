@@ -5,7 +5,7 @@ import pytest
 
 from cloudtune.errors import InputError
 from cloudtune.reconcile import ReconcileSettings, aggregate_levels, reconcile
-from cloudtune.spark.reconcile import aggregate_levels_spark, reconcile_spark
+from cloudtune.spark.reconcile import aggregate_levels_spark, block_seconds, reconcile_spark
 from tests.reconcile.reconcile_synth import assert_coherent, assert_quantiles_sane, fleet
 
 pytestmark = pytest.mark.spark
@@ -55,6 +55,17 @@ def test_spark_equals_pandas(spark, data, method, block, partition):
     assert list(got.columns) == list(base.columns) + ["base_mean", "reconciliation"]
     assert_coherent(utc(got), levels)
     assert_quantiles_sane(got)
+
+
+def test_many_nodes_cut_blocks_shorter_and_give_the_same_numbers(spark, data):
+    base, residuals, _ = data
+    nodes = base[["service", "region", "metric", "level"]].drop_duplicates().groupby("metric").size().max()
+    settings = ReconcileSettings(block="1d", max_block_rows=int(nodes) * 2, min_residuals=24)  # two hours a block
+    stats = base.groupby(["service", "region", "metric", "level", "grain"]).size().rename("rows").reset_index()
+    assert block_seconds(stats, settings, ["metric"]) == 2 * 3600
+    out, _ = reconcile_spark(spark, spark.createDataFrame(base), spark.createDataFrame(residuals), settings)
+    local, _ = reconcile(base, settings, residuals=residuals)
+    assert_same(out.toPandas(), local)
 
 
 def test_fallback_reason_is_the_same_as_in_pandas(spark, data):
