@@ -164,6 +164,9 @@ def _require(frame: pd.DataFrame, columns: list[str], what: str) -> None:
 
 
 def _utc_ns(values: pd.Series, what: str, column: str) -> np.ndarray:
+    if pd.api.types.is_datetime64_any_dtype(values):  # already timestamps: to_datetime would box 500 to decide
+        ts = pd.DatetimeIndex(values)
+        return (ts.tz_convert("UTC") if ts.tz is not None else ts.tz_localize("UTC")).as_unit("ns").asi8
     try:
         ts = pd.DatetimeIndex(pd.to_datetime(values, utc=True))
     except (ValueError, TypeError) as exc:

@@ -146,3 +146,11 @@ def test_bad_detect_settings_are_rejected():
         DetectSettings(transform="sqrt")
     with pytest.raises(ValueError, match="extend_z"):
         DetectSettings(extend_z=9.0)
+
+
+def test_utc_naive_and_text_timestamps_give_the_same_flags(fleet, flagged):
+    actuals, events = fleet[0], fleet[2]
+    naive = actuals.assign(ts=pd.to_datetime(actuals["ts"], utc=True).dt.tz_localize(None))
+    text = actuals.assign(ts=pd.to_datetime(actuals["ts"], utc=True).dt.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    for variant in (naive, text):
+        pd.testing.assert_frame_equal(detect_outliers(variant, events=events), flagged)
