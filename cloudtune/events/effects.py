@@ -41,8 +41,8 @@ from scipy import sparse
 
 from cloudtune.errors import InputError, ModelError
 from cloudtune.events.priors import prior_log_multiplier
-from cloudtune.events.warp import (NS_PER_MIN, core_knots, hat_weights, infer_step, midpoints, by_name, occurrence_windows,
-                                   relative_position, segment_knots, window_slice)
+from cloudtune.events.warp import (NS_PER_MIN, by_name, core_knots, hat_weights, infer_step, midpoints,
+                                   occurrence_windows, relative_position, segment_knots, window_slice)
 
 log = logging.getLogger(__name__)
 

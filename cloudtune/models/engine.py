@@ -274,8 +274,8 @@ class TwoResolutionCore:
         known = None
         if reuse is not None:
             known = [(d.value - int(days[np.isfinite(target)][0].value)) / NS_PER_DAY for d in reuse.level_.knot_dates()]
-        self.level_ = DailyLevel(s, weekly, yearly, 0.5 if S > 1 else 0.0).fit(days, target, daily_regs, s.breaks, extra, known,
-                                                                          detect_y=detect_target)
+        self.level_ = DailyLevel(s, weekly, yearly, 0.5 if S > 1 else 0.0).fit(
+            days, target, daily_regs, s.breaks, extra, known, detect_y=detect_target)
         self.days_ = days
         self.weekly_log_amp_ = None
         if reuse is None and weekly and self.mult_ and S >= 24:
