@@ -40,6 +40,7 @@ import pandas as pd
 from scipy import sparse
 
 from cloudtune.errors import InputError, ModelError
+from cloudtune.timestamps import utc_index
 from cloudtune.events.priors import prior_log_multiplier
 from cloudtune.events.warp import (NS_PER_MIN, by_name, core_knots, hat_weights, infer_step, midpoints,
                                    occurrence_windows, relative_position, segment_knots, window_slice)
@@ -441,13 +442,10 @@ def _shape_word(m: np.ndarray, lift: float) -> str:
 
 
 def _index(ts, what: str) -> pd.DatetimeIndex:
-    if isinstance(ts, pd.DatetimeIndex) and ts.tz is not None:  # already what we need: to_datetime would walk it
-        return ts.tz_convert("UTC")
     try:
-        idx = pd.DatetimeIndex(pd.to_datetime(ts, utc=True))
+        return utc_index(ts)
     except (TypeError, ValueError) as exc:
         raise InputError(f"event effects: '{what}' must be timestamps ({exc})") from None
-    return idx
 
 
 def _array(x, n: int, what: str) -> np.ndarray:

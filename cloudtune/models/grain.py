@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from cloudtune.errors import InputError, ModelError
+from cloudtune.timestamps import utc_index
 
 GRAINS = {
     "1min": pd.Timedelta("1min"), "5min": pd.Timedelta("5min"), "15min": pd.Timedelta("15min"),
@@ -51,11 +52,8 @@ def infer_grain(ts: pd.Series | pd.DatetimeIndex) -> pd.Timedelta:
 
 
 def to_utc_index(ts) -> pd.DatetimeIndex:
-    dtype = getattr(ts, "dtype", None)
-    if isinstance(dtype, pd.DatetimeTZDtype) and str(dtype.tz) == "UTC":  # already UTC datetimes: no parsing
-        return pd.DatetimeIndex(ts).as_unit("ns")
     try:
-        idx = pd.DatetimeIndex(pd.to_datetime(ts, utc=True))
+        idx = utc_index(ts)
     except (ValueError, TypeError) as exc:
         raise InputError(f"ts has values that are not timestamps ({exc})") from None
     if idx.hasnans:

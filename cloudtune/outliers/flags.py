@@ -17,6 +17,7 @@ from cloudtune.errors import ConfigError, InputError, shorten
 from cloudtune.outliers.detect import detect_series
 from cloudtune.outliers.manual import manual_windows, window_mask, windows_for_series
 from cloudtune.outliers.settings import OutlierSettings
+from cloudtune.timestamps import utc_index
 
 log = logging.getLogger(__name__)
 
@@ -164,16 +165,13 @@ def _require(frame: pd.DataFrame, columns: list[str], what: str) -> None:
 
 
 def _utc_ns(values: pd.Series, what: str, column: str) -> np.ndarray:
-    if pd.api.types.is_datetime64_any_dtype(values):  # already timestamps: to_datetime would box 500 to decide
-        ts = pd.DatetimeIndex(values)
-        return (ts.tz_convert("UTC") if ts.tz is not None else ts.tz_localize("UTC")).as_unit("ns").asi8
     try:
-        ts = pd.DatetimeIndex(pd.to_datetime(values, utc=True))
+        ts = utc_index(values)
     except (ValueError, TypeError) as exc:
         raise InputError(f"{what}: column '{column}' has a value that is not a timestamp ({exc})") from None
     if ts.hasnans:
         raise InputError(f"{what}: column '{column}' has empty timestamps")
-    return ts.as_unit("ns").asi8
+    return ts.asi8
 
 
 def _grain(ts: np.ndarray) -> int:
