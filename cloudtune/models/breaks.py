@@ -17,8 +17,9 @@ to a kink's location. A ridge on the yearly nuisance or a lower penalty did not 
 The engine gives the test a quieter daily level where it has one (`engine._robust_day_sums`: hours weighted by
 their inverse variance, used when its day-to-day spread is smaller than the day sums'). On seeds 7 and 11 an
 oracle told the true number and the other breaks' dates places 26 of 30 within one day on the sums and 28 on the
-equally weighted hours; the remaining misses are a break of 0.0006 / day (below the penalty) and one that a
-yearly first harmonic makes nearly interchangeable with a kink 80 days later (RSS within 0.6%).
+equally weighted hours (measured before the weights); the remaining misses are a break of 0.0006 / day (below the
+penalty) and one that a yearly first harmonic makes nearly interchangeable with a kink 80 days later (RSS within
+0.6%).
 """
 from __future__ import annotations
 

@@ -47,12 +47,12 @@ def _robust_day_sums(grid, prof, have, mult: bool, offset: float, k: float = 4.0
     hours) are left out, so a short incident does not move the daily level, and a break date is not pulled.
     Grains of an hour or more use one slot per "hour"; a day with fewer than 8 such blocks is used whole.
 
-    The fourth output is the break test's target: per day, the plain mean of its kept full hours' levels (NaN
-    where a day has none, and everywhere when a day has fewer than 8 blocks). The log of the day's sums weighs each
-    hour by its traffic, so the busy hours' noise dominates it; log noise is about as large in a quiet hour as in a
-    busy one, so the equally weighted mean is the less noisy daily level (about 5% lower residual SD on the minute
-    sample fleet), and a kink's date is placed more exactly. The level fit keeps the sums (the forecast is a
-    level of sums)."""
+    The fourth output is the break test's target: per day, the mean of its kept hours' levels, each hour of the day
+    weighted by the inverse of its robust variance about the day's median (NaN where a day has none, and everywhere
+    when a day has fewer than 8 blocks). The log of the day's sums weighs each hour by its traffic, so the busy
+    hours' noise dominates it; weighting by noise instead gives a quieter daily level, and a kink's date is placed
+    more exactly. `_quieter` still picks the sums when they are the quieter of the two (bursty series). The level
+    fit keeps the sums (the forecast is a level of sums)."""
     n_days, S = grid.shape
     blk = S // 24 if S >= 24 and S % 24 == 0 else 1
     nb = S // blk
