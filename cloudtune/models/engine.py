@@ -26,9 +26,12 @@ from cloudtune.models.base import ModelSpec
 from cloudtune.models.grain import DAY
 from cloudtune.models.level import NS_PER_DAY, DailyLevel
 from cloudtune.models.settings import CloudTuneSettings
-from cloudtune.models.shape import WEEKDAY_INDEX, IntradayShape, nanmedian, smooth_circular
+from cloudtune.models.shape import WEEKDAY_INDEX, IntradayShape, holdout_errors, nanmedian, smooth_circular
 
 log = logging.getLogger(__name__)
+
+DAY_TYPES_HOLDOUT = 7  # days held out to choose day_types "auto" (one of each weekday)
+DAY_TYPES_MARGIN = 0.05  # relative error reduction a richer day-type structure needs over a simpler one
 
 
 def _window_mask(ts: pd.DatetimeIndex, events: pd.DataFrame, ramps: bool = True) -> np.ndarray:
@@ -195,13 +198,39 @@ class TwoResolutionCore:
                     g[(days >= r.start.floor("D")) & (days < r.end)] = c.name
         return g
 
-    def _regular_group(self, days) -> np.ndarray:
+    def _regular_group(self, days, day_types: str | None = None) -> np.ndarray:
         dow = days.dayofweek.to_numpy()
-        if self.day_types_ == "dow":
+        day_types = day_types or self.day_types_
+        if day_types == "dow":
             return dow.astype(str).astype(object)
-        if self.day_types_ == "weekend":
+        if day_types == "weekend":
             return np.where(dow >= 5, "weekend", "weekday").astype(object)
         return np.full(len(days), "all", dtype=object)
+
+    def _choose_day_types(self, grid: np.ndarray, days: pd.DatetimeIndex) -> tuple[str, dict]:
+        """day_types "auto": the structure (none, weekend, dow) whose intra-day shape best predicts the last days
+        of the history out of sample (`holdout_errors`). A richer structure must beat the best simpler one by
+        DAY_TYPES_MARGIN: its groups hold fewer days, so its profiles are noisier, and a near tie is noise."""
+        if grid.shape[1] == 1:
+            return "none", dict(source="auto", reason="no intra-day shape at a daily grain")
+        s = self.settings
+        order = ("none", "weekend", "dow")
+        err = holdout_errors(grid, {dt: self._regular_group(days, dt) for dt in order}, self.mult_, s.shape_weeks,
+                             pd.Timedelta(s.shape_halflife) / DAY, DAY_TYPES_HOLDOUT)
+        if len(err) == 0:
+            return "none", dict(source="auto", held_out_days=0,
+                                reason="history too short to hold a day out: one pooled shape")
+        mean = dict(zip(order, err.mean(axis=0)))
+        pick = "none"
+        for i in (1, 2):
+            if mean[order[i]] < min(mean[o] for o in order[:i]) * (1 - DAY_TYPES_MARGIN):
+                pick = order[i]
+        if pick == "none":
+            why = f"weekend and dow shapes not {100 * DAY_TYPES_MARGIN:.0f}% better than one pooled shape"
+        else:
+            why = f"{100 * (1 - mean[pick] / mean['none']):.1f}% lower error than one pooled shape"
+        return pick, dict(source="auto", held_out_days=len(err), shape_error={k: round(float(v), 5) for k, v in mean.items()},
+                          reason=f"{pick}: out-of-sample intra-day shape error on the last {len(err)} day(s); {why}")
 
     # -- fit ----------------------------------------------------------------------------------------------------
     def fit(self, y: pd.Series, step: pd.Timedelta, events=None, regs=None, reuse=None):
@@ -234,14 +263,19 @@ class TwoResolutionCore:
             grid = yv[:, None]
         self.slots_ = S
         n_valid_days = int((np.isfinite(grid).mean(axis=1) > 0.25).sum())
-        if s.day_types == "auto":
-            self.day_types_ = "dow" if n_valid_days >= 21 else ("weekend" if n_valid_days >= 14 else "none")
-        else:
+        if s.day_types != "auto":
             self.day_types_ = s.day_types
+            self.day_types_choice_ = dict(source="configured")
+        elif reuse is not None:  # calibration refits keep the final fit's structure, as they keep its breaks
+            self.day_types_ = reuse.day_types_
+            self.day_types_choice_ = reuse.day_types_choice_
+        else:
+            self.day_types_, self.day_types_choice_ = self._choose_day_types(grid, days)
         groups = self._groups(days, events)
         smooth = max(1, int(pd.Timedelta(s.shape_smooth) // step)) if S > 1 else 1
         self.shape_ = IntradayShape(self.mult_, smooth, s.shape_weeks,
-                                    halflife_days=pd.Timedelta(s.shape_halflife) / DAY).fit(grid, groups)
+                                    halflife_days=pd.Timedelta(s.shape_halflife) / DAY).fit(
+            grid, groups, set(self._regular_group(days)))
         # Daily level, adjusted for the shape over the slots each day actually has (partial days, gaps).
         prof = self.shape_.matrix(groups)
         have = np.isfinite(grid)
@@ -445,6 +479,7 @@ class TwoResolutionCore:
         amps = self._amplitudes()
         out = {"mode": self.settings.mode, "growth": growth, "breaks": breaks,
                "seasonal_amplitudes": amps, "day_types": self.day_types_,
+               "day_types_choice": dict(self.day_types_choice_),
                "regressors": {n: float(lv.coef(f"regressor:{n}")[0]) for n in self.reg_names_},
                "level_adjust": dict(phi=self.phi_, last_residual=self.r_last_),
                "notes": list(self.notes_)}

@@ -73,7 +73,9 @@ class CloudTuneSettings:
     yearly: str = "auto"  # auto (only with > 1 year of history) | on | off
     yearly_order: int = 6
     seasonalities: list[Seasonality] = field(default_factory=list)
-    day_types: str = "auto"  # intra-day shape per: dow (7 shapes), weekend (2), none (1); auto picks by history
+    # Intra-day shape per: dow (7 shapes), weekend (2), none (1). auto: the one whose shape best predicts each of the
+    # history's last 7 days from the days before it; a richer one must be 5% better (the summary says why).
+    day_types: str = "auto"
     conditional: list[ConditionalShape] = field(default_factory=list)
     shape_weeks: int = 8  # intra-day shape from the most recent weeks
     shape_halflife: str = "3d"  # recency weighting of the days in the shape (per day type)

@@ -18,6 +18,9 @@ def nanmedian(a: np.ndarray, axis: int = 0) -> np.ndarray:
     """np.nanmedian along `axis` of a 2-D array, without the masked-array path numpy takes for small arrays
     (several times faster here). NaN where a column (row) has no finite value."""
     a = np.sort(a, axis=axis)  # NaNs sort last
+    m = a.shape[axis]
+    if m and not np.isnan(a.take(m - 1, axis=axis)).any():  # no NaN (the usual case): the middle of the sort
+        return (a.take((m - 1) // 2, axis=axis) + a.take(m // 2, axis=axis)) / 2
     n = np.isfinite(a).sum(axis=axis)
     lo = np.maximum((n - 1) // 2, 0)
     hi = np.maximum(n // 2, 0)
@@ -36,6 +39,30 @@ def smooth_circular(profile: np.ndarray, width: int) -> np.ndarray:
     return np.convolve(padded, kernel, mode="valid")
 
 
+def robust_recent_mean(rows: np.ndarray, age: np.ndarray, halflife_days: float) -> np.ndarray:
+    """Recency-weighted mean (half-life `halflife_days`) of the rows after clipping each slot to its
+    median +- 3 robust SDs, so a spike on one day cannot move the profile much."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        if len(rows) >= 3:
+            med = nanmedian(rows, axis=0)
+            mad = 1.4826 * nanmedian(np.abs(rows - med), axis=0)
+            rows = np.clip(rows, med - 3 * mad, med + 3 * mad)
+        w = 0.5 ** ((age - age.min()) / halflife_days)
+        w = np.where(np.isfinite(rows), w[:, None], 0.0)
+        return np.nansum(np.where(np.isfinite(rows), rows, 0.0) * w, axis=0) / np.maximum(w.sum(axis=0), 1e-300)
+
+
+def clip_departure(prof: np.ndarray, pooled: np.ndarray, k: float = 3.0) -> np.ndarray:
+    """A profile from one or two days cannot tell an outlier hour from its own shape slot by slot (a median needs
+    three); compared with the pooled profile it can: a different day type departs from it smoothly over the day,
+    an outlier in a few slots. So the departure is clipped to its median +- k robust SDs over the slots."""
+    dev = (prof - pooled)[None, :]
+    med = nanmedian(dev, axis=1)
+    mad = 1.4826 * nanmedian(np.abs(dev - med[:, None]), axis=1)
+    return pooled + np.clip(dev[0], med[0] - k * mad[0], med[0] + k * mad[0])
+
+
 class IntradayShape:
     """Spec: (multiplicative, smoothing width in slots, number of weeks). `fit(grid, day_groups)`."""
 
@@ -47,8 +74,10 @@ class IntradayShape:
         self.min_coverage = min_coverage
         self.halflife_days = halflife_days
 
-    def fit(self, grid: np.ndarray, groups: np.ndarray) -> "IntradayShape":
-        """`grid`: (n_days, slots) values with NaN for missing/masked slots. `groups`: one label per day."""
+    def fit(self, grid: np.ndarray, groups: np.ndarray, day_types=None) -> "IntradayShape":
+        """`grid`: (n_days, slots) values with NaN for missing/masked slots. `groups`: one label per day.
+        `day_types`: the labels of regular day-type groups (None: all); those with fewer than 3 usable days have
+        their departure from the pooled profile clipped (`clip_departure`), conditional shapes are kept as seen."""
         n_days, slots = grid.shape
         self.slots_ = slots
         cover = np.isfinite(grid).mean(axis=1)
@@ -76,22 +105,14 @@ class IntradayShape:
             self.n_days_used_[str(g)] = int(rows.sum())
             if rows.sum() == 0:
                 continue
-            self.profiles_[str(g)] = self._finish(self._center(rel[rows], age[rows]), neutral)
+            prof = self._center(rel[rows], age[rows])
+            if rows.sum() < 3 and (day_types is None or g in day_types) and usable.sum() > rows.sum():
+                prof = clip_departure(prof, all_prof)
+            self.profiles_[str(g)] = self._finish(prof, neutral)
         return self
 
     def _center(self, rows: np.ndarray, age: np.ndarray) -> np.ndarray:
-        """Recency-weighted mean (half-life `halflife_days`) of the rows after clipping each slot to its
-        median +- 3 robust SDs, so a spike on one day cannot move the profile much."""
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            if len(rows) >= 3:
-                med = nanmedian(rows, axis=0)
-                mad = 1.4826 * nanmedian(np.abs(rows - med), axis=0)
-                rows = np.clip(rows, med - 3 * mad, med + 3 * mad)
-            w = 0.5 ** ((age - age.min()) / self.halflife_days)
-            w = np.where(np.isfinite(rows), w[:, None], 0.0)
-            prof = np.nansum(np.where(np.isfinite(rows), rows, 0.0) * w, axis=0) / np.maximum(w.sum(axis=0), 1e-300)
-        return prof
+        return robust_recent_mean(rows, age, self.halflife_days)
 
     def _finish(self, prof: np.ndarray, neutral: float) -> np.ndarray:
         prof = np.where(np.isfinite(prof), prof, neutral)
@@ -109,3 +130,65 @@ class IntradayShape:
     def matrix(self, groups) -> np.ndarray:
         """(len(groups), slots) profiles, one row per day."""
         return np.stack([self.profile(g) for g in groups]) if len(groups) else np.zeros((0, self.slots_))
+
+
+def holdout_errors(grid: np.ndarray, structures: dict, multiplicative: bool = True, weeks: int = 8,
+                   halflife_days: float = 7.0, holdout: int = 7, min_coverage: float = 0.8) -> np.ndarray:
+    """Out-of-sample errors of the intra-day shape under competing day-type structures.
+
+    `structures`: {name: one group label per day of `grid`}. Each of the last `holdout` usable days is held out in
+    turn; its shape is estimated from the usable days before it (same window, recency weights and clipping as
+    `IntradayShape`), from the held-out day's own group, or pooled over all days when that group has none yet
+    (as `IntradayShape.profile` falls back). The error is the mean absolute difference between the held-out day's
+    relative profile (values / its mean, or minus it) and that estimate. The work is on hourly block means (a
+    grid of `S` slots with `S % 24 == 0`): the minute noise, the same for every structure, averages out, and a
+    held-out day costs a few small array operations.
+    Returns an array (held-out days, structures), columns in the order of `structures`; no rows when the history
+    is too short to hold a day out."""
+    first = max(0, len(grid) - 7 * weeks - max(holdout, 0))  # older days are in no held-out day's window
+    grid = grid[first:]
+    n_days, S = grid.shape
+    blk = S // 24 if S >= 24 and S % 24 == 0 else 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        cover = np.isfinite(grid).mean(axis=1)
+        mean = np.nanmean(grid, axis=1)
+        blocks = np.nanmean(grid.reshape(n_days, S // blk, blk), axis=2) if blk > 1 else grid
+    usable = (cover >= min_coverage) & np.isfinite(mean)
+    if multiplicative:
+        usable &= mean > 0
+        rel = blocks / np.where(usable, mean, np.nan)[:, None]
+    else:
+        rel = blocks - mean[:, None]
+    neutral = 1.0 if multiplicative else 0.0
+
+    def finish(prof):
+        prof = np.where(np.isfinite(prof), prof, neutral)
+        if multiplicative:
+            m = prof.mean()
+            return prof / m if m > 0 else np.ones_like(prof)
+        return prof - prof.mean()
+
+    idx = np.nonzero(usable)[0]
+    held = idx[1:][-holdout:] if holdout > 0 else idx[:0]
+    labels = [np.asarray(v)[first:] for v in structures.values()]
+    out = np.zeros((len(held), len(labels)))
+    for i, d in enumerate(held):
+        prior = idx[(idx < d) & (idx >= d - 7 * weeks)]
+        age = (d - 1 - prior).astype(float)
+        pooled = robust_recent_mean(rel[prior], age, halflife_days)
+        cache = {np.ones(len(prior), bool).tobytes(): finish(pooled)}
+        for j, lab in enumerate(labels):
+            rows = lab[prior] == lab[d]
+            if not rows.any():  # no day of its group yet: the pooled shape, as IntradayShape.profile falls back
+                rows[:] = True
+            key = rows.tobytes()
+            if key not in cache:
+                prof = robust_recent_mean(rel[prior[rows]], age[rows], halflife_days)
+                if rows.sum() < 3:  # as IntradayShape does for a small day-type group
+                    prof = clip_departure(prof, pooled)
+                cache[key] = finish(prof)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                out[i, j] = np.nanmean(np.abs(rel[d] - cache[key]))
+    return out
