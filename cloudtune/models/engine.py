@@ -229,7 +229,8 @@ class TwoResolutionCore:
             why = f"weekend and dow shapes not {100 * DAY_TYPES_MARGIN:.0f}% better than one pooled shape"
         else:
             why = f"{100 * (1 - mean[pick] / mean['none']):.1f}% lower error than one pooled shape"
-        return pick, dict(source="auto", held_out_days=len(err), shape_error={k: round(float(v), 5) for k, v in mean.items()},
+        return pick, dict(source="auto", held_out_days=len(err),
+                          shape_error={k: round(float(v), 5) for k, v in mean.items()},
                           reason=f"{pick}: out-of-sample intra-day shape error on the last {len(err)} day(s); {why}")
 
     # -- fit ----------------------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""day_types "auto": the intra-day shape structure (none, weekend, dow) is chosen out of sample, not by history length."""
+"""day_types "auto": the intra-day shape structure (none, weekend, dow) is chosen out of sample, not by the
+history's length."""
 import numpy as np
 import pandas as pd
 import pytest
