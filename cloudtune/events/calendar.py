@@ -95,6 +95,15 @@ def _timestamp(text: str, where: str) -> pd.Timestamp:
     return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
 
 
+def _timestamps(col: pd.Series) -> pd.Series:
+    """UTC timestamps from a column that may mix ISO dates and date-times (an all-day sale beside a 2-hour launch):
+    pandas infers one format from the first row and rejects the others."""
+    try:
+        return pd.to_datetime(col, utc=True, format="ISO8601")
+    except (ValueError, TypeError):
+        return pd.to_datetime(col, utc=True)
+
+
 def normalize_events(events: pd.DataFrame, source: str = "events") -> pd.DataFrame:
     """Check and complete an events DataFrame (at least name, region, start, end); UTC, sorted."""
     missing = [c for c in ("name", "region", "start", "end") if c not in events.columns]
@@ -103,7 +112,7 @@ def normalize_events(events: pd.DataFrame, source: str = "events") -> pd.DataFra
     out = events.copy()
     for col in ("start", "end"):
         try:
-            out[col] = pd.to_datetime(out[col], utc=True)
+            out[col] = _timestamps(out[col])
         except (ValueError, TypeError) as exc:
             raise InputError(f"{source}: column '{col}' has a value that is not a timestamp ({exc})") from None
     bad = out[out["end"] <= out["start"]]

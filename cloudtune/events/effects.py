@@ -255,11 +255,12 @@ class EventEffects:
         curves = getattr(self, "curves_", {})
         windows = occurrence_windows(events)
         for name, rows in by_name(events):
-            curve = curves.get(name) or _fallback_curve(name, events.iloc[rows])
             logm = np.zeros(len(ts))
+            curve = None
             for start, end, ramp, decay in windows[rows]:
                 sl = window_slice(t, start, end, ramp, decay)
-                if sl.stop > sl.start:
+                if sl.stop > sl.start:  # the curve only when an occurrence is near: a fallback one is not free
+                    curve = curve or curves.get(name) or _fallback_curve(name, events.iloc[rows])
                     logm[sl] += curve.log_mult(relative_position(t[sl], start, end, ramp, decay))
             col = np.empty(len(ts))
             col[order] = np.exp(logm)
@@ -285,6 +286,21 @@ class EventEffects:
                              extra_load_hours=(mean - 1.0) * hours, source=curve.source))
         return pd.DataFrame(rows, columns=["name", "start", "end", "duration_hours", "lift", "extra_load_hours",
                                            "source"])
+
+
+def learned_effects_reach(events, history: tuple, ts) -> bool:
+    """Whether effects learned from a history [start, end) can change a forecast over `ts`: some event has an
+    occurrence window (ramp and decay included) inside the history's span and ending by its end, and one reaching
+    into `ts`. If not, every event there gets its fallback curve whether effects were learned or not, so a refit
+    may skip learning them."""
+    if events is None or len(events) == 0 or len(ts) == 0:
+        return False
+    events = _check_events(events)
+    w = occurrence_windows(events)
+    lo, hi = w[:, 0] - w[:, 2], w[:, 1] + w[:, 3]
+    start, end, first, last = (pd.Timestamp(x).value / NS_PER_MIN for x in (*history, ts[0], ts[-1]))
+    codes = pd.factorize(events["name"])[0]
+    return bool(set(codes[(hi > start) & (hi <= end)]) & set(codes[(hi > first) & (lo <= last)]))
 
 
 # -- helpers ------------------------------------------------------------------------------------------------------

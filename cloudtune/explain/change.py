@@ -38,6 +38,7 @@ import pandas as pd
 
 from cloudtune.errors import InputError, ModelError
 from cloudtune.explain.attribution import UNALLOCATED, differences, lmdi
+from cloudtune.models.base import combine_parts
 from cloudtune.models.selection import fit_with_fallback
 from cloudtune.models.settings import ModelSettings
 
@@ -203,7 +204,7 @@ def explain_change(series: list[SeriesInput], settings: ModelSettings, events: p
     # Per series and fit: the parts on the window (the same timestamps for every fit of a series).
     grids = {k: _window_index(f[0], start, end) for k, f in fits.items()}
     evald = {k: [f.parts(grids[k]) for f in fs] for k, fs in fits.items()}
-    means = {k: [_combine(p, how) for p, how in v] for k, v in evald.items()}
+    means = {k: [combine_parts(p, how) for p, how in v] for k, v in evald.items()}
     if quantity == "total_4w":
         picks = {k: [np.ones(len(grids[k]), bool)] * 3 for k in fits}
     else:  # the peak step of the summed mean, per fit
@@ -226,7 +227,7 @@ def explain_change(series: list[SeriesInput], settings: ModelSettings, events: p
         elif how_ab == how_b == "add" and sel_ab.sum() == sel_b.sum():
             contrib = differences(ab, b)
         else:  # a multiplicative and an additive model: compare the means as one block
-            contrib = lmdi({"model change": _combine(ab, how_ab)}, {"model change": _combine(b, how_b)})
+            contrib = lmdi({"model change": combine_parts(ab, how_ab)}, {"model change": combine_parts(b, how_b)})
         for c, v in contrib.items():
             detail_rows.append(dict(series="/".join(map(str, k)), component=c,
                                     part=group_of(c, settings) if c != UNALLOCATED else "new data", contribution=v))
@@ -264,13 +265,3 @@ def add_published(parts: dict, refit_change: float, published: tuple, base: tupl
         notes.append(f"the refits reproduce the models' published change only to within {parts[PUBLISHED]:+,.1f}: "
                      f"the config, the event calendar or the code changed since a run")
     return float(published[0]), float(published[1])
-
-
-def _combine(parts: dict, how: str) -> np.ndarray:
-    vals = list(parts.values())
-    if how == "multiply":
-        out = np.ones(len(vals[0]))
-        for v in vals:
-            out = out * v
-        return out
-    return np.sum(vals, axis=0)

@@ -136,7 +136,7 @@ class ModelSpec:
                                 jump_rate=rate, jump_share=share)
         else:  # history too short to hold anything out: in-sample residuals, widened, and said so
             ok = y.notna().to_numpy()
-            fitted = _combine(core.parts(y.index, regs, events), core.combine)
+            fitted = combine_parts(core.parts(y.index, regs, events), core.combine)
             pairs = [(y.index[0], y.index[ok], y.to_numpy()[ok], fitted[ok])]
             errors = ErrorModel(pairs, offset, step, y.index[-1] + step, self.aggregation,
                                 source="in-sample (history too short to hold out)", inflate=1.5)
@@ -145,7 +145,7 @@ class ModelSpec:
     def _calibration(self, y, step, events, regs, core) -> dict:
         def fit_predict(train, ts):
             c = self._fit_core(train, step, events, regs, reuse=core)
-            return _combine(c.parts(ts, regs, events), c.combine)
+            return combine_parts(c.parts(ts, regs, events), c.combine)
         return dict(fit_predict=fit_predict, origins=4, horizon=pd.Timedelta("7d"))
 
 
@@ -175,7 +175,7 @@ def _unlearned_event_points(events, history_start=None):
     return drop
 
 
-def _combine(parts: dict, how: str) -> np.ndarray:
+def combine_parts(parts: dict, how: str) -> np.ndarray:
     arrs = list(parts.values())
     if how == "multiply":
         out = np.ones_like(arrs[0], dtype=float)
@@ -265,7 +265,7 @@ class FittedForecast:
 
     def predict_native(self, ts: pd.DatetimeIndex, regressors=None, events=None) -> np.ndarray:
         ev = self.events_ if events is None else events
-        return _combine(self.core_.parts(ts, self._resolve_regs(regressors), ev), self.core_.combine)
+        return combine_parts(self.core_.parts(ts, self._resolve_regs(regressors), ev), self.core_.combine)
 
     def forecast(self, horizon="90d", grain=None, quantiles=(0.5, 0.9, 0.99), regressors=None,
                  events=None) -> pd.DataFrame:
@@ -300,7 +300,7 @@ class FittedForecast:
         ev = self.events_ if events is None else events
         parts = self.core_.parts(ts, self._resolve_regs(regressors), ev)
         out = pd.DataFrame(parts, index=ts)
-        out["mean"] = _combine(parts, self.core_.combine)
+        out["mean"] = combine_parts(parts, self.core_.combine)
         out.index.name = "ts"
         out.attrs["combine"] = self.core_.combine
         return out

@@ -21,8 +21,8 @@ import numpy as np
 import pandas as pd
 
 from cloudtune.errors import ModelError
-from cloudtune.events.effects import EventEffects
-from cloudtune.models.base import ModelSpec
+from cloudtune.events.effects import EventEffects, learned_effects_reach
+from cloudtune.models.base import ModelSpec, combine_parts
 from cloudtune.models.grain import DAY
 from cloudtune.models.level import NS_PER_DAY, DailyLevel
 from cloudtune.models.settings import CloudTuneSettings
@@ -168,9 +168,14 @@ class CloudTuneModel(ModelSpec):
         return pd.Timedelta(self.settings.max_horizon)
 
     def _calibration(self, y, step, events, regs, core):
-        d = super()._calibration(y, step, events, regs, core)
-        d.update(origins=self.settings.calibration_origins, horizon=pd.Timedelta(self.settings.calibration_horizon))
-        return d
+        def fit_predict(train, ts):
+            # Event effects are most of a refit's cost and change its forecast only where an event learned from
+            # `train` recurs inside `ts`; elsewhere every event sits at its fallback curve, learned or not.
+            learn = learned_effects_reach(events, (train.index[0], train.index[-1] + step), ts)
+            c = TwoResolutionCore(self.settings).fit(train, step, events, regs, core, learn_effects=learn)
+            return combine_parts(c.parts(ts, regs, events), c.combine)
+        return dict(fit_predict=fit_predict, origins=self.settings.calibration_origins,
+                    horizon=pd.Timedelta(self.settings.calibration_horizon))
 
     def _fit_core(self, y, step, events=None, regressors=None, reuse=None):
         return TwoResolutionCore(self.settings).fit(y, step, events, regressors, reuse)
@@ -234,7 +239,7 @@ class TwoResolutionCore:
                           reason=f"{pick}: out-of-sample intra-day shape error on the last {len(err)} day(s); {why}")
 
     # -- fit ----------------------------------------------------------------------------------------------------
-    def fit(self, y: pd.Series, step: pd.Timedelta, events=None, regs=None, reuse=None):
+    def fit(self, y: pd.Series, step: pd.Timedelta, events=None, regs=None, reuse=None, learn_effects: bool = True):
         s = self.settings
         self.step_ = step
         self.mult_ = s.mode == "multiplicative"
@@ -329,7 +334,7 @@ class TwoResolutionCore:
             self.last_day_ = days[last]
         # Event effects learned on the event-free baseline.
         self.effects_ = None
-        if self.events_used_:
+        if self.events_used_ and learn_effects:
             base = self._baseline(y.index, regs, events)
             act = y.to_numpy(dtype=float)
             good = np.isfinite(act)
@@ -411,6 +416,7 @@ class TwoResolutionCore:
             effects = self.effects_
             if effects is None:  # fitted without events: unfitted effects apply priors (or 1.0 without one)
                 effects = EventEffects()
+                effects.step_ = self.step_  # window positions at the fit's step, as a fitted one would
             mult = effects.multipliers(pd.DatetimeIndex(ts), events)
             base = None
             running = np.ones(len(ts))

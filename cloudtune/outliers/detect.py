@@ -47,9 +47,13 @@ def detect_series(ts_ns: np.ndarray, values: np.ndarray, grain_ns: int, hide: np
     hidden = grid.place(hide.astype(float), fill=1.0) > 0
     silent = grid.place(quiet.astype(float), fill=1.0) > 0
     flagged = np.zeros(grid.n, dtype=bool)
+    used = None
     for _ in range(settings.passes):
+        if used is not None and np.array_equal(flagged, used):
+            break  # the last pass returned the flags it was given: another would return them again
         # Later passes rebuild the expectation without the windows flagged so far, so a long drop on
         # one Monday cannot bend the weekday profile that judges the other Mondays.
+        used = flagged
         flagged, zc, r, expected = _flag(y, hidden, hidden | flagged, silent, grid, settings)
 
     windows = _windows(flagged, zc, r, v, expected, offset, grid, settings)

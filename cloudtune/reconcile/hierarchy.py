@@ -139,8 +139,10 @@ def _one(unit: tuple, bottom: pd.DataFrame, ordered: list[str]) -> Hierarchy:
 def aggregate_levels(actuals: pd.DataFrame, levels, include_bottom: bool = True) -> pd.DataFrame:
     """Actuals of every configured level: the sum of `value` per ts over the series under each aggregate node.
 
-    Returns columns service, region, metric, level, ts, value ('*' for dropped keys). A series without a row at
-    some ts adds nothing to its parents there, so fill gaps first if parents must not dip. All-null sums stay null.
+    Returns columns service, region, metric, level, ts, value ('*' for dropped keys). A total is kept at a ts only
+    where as many series report as the most that reported together on that UTC day. Otherwise one series'
+    missing minute would be a dip of every total above it, which the model would learn; requiring every series
+    ever seen would instead erase a total from the day one series is retired.
     """
     ordered = check_levels(levels)
     _require(actuals, KEY + ["ts", "value"], "actuals")
@@ -152,7 +154,10 @@ def aggregate_levels(actuals: pd.DataFrame, levels, include_bottom: bool = True)
                 parts.append(actuals[KEY + ["ts", "value"]].assign(level=BOTTOM))
             continue
         agg = (actuals.groupby(["metric", "ts", *kept], sort=True, observed=True)["value"]
-               .sum(min_count=1).reset_index())
+               .agg(["sum", "count"]).reset_index())
+        day = pd.to_datetime(agg["ts"], utc=True).dt.floor("D")
+        most = agg.groupby([*(agg[c] for c in ["metric", *kept]), day])["count"].transform("max")
+        agg = agg[(agg["count"] > 0) & (agg["count"] == most)].rename(columns={"sum": "value"})
         for col in ("service", "region"):
             if col not in kept:
                 agg[col] = ALL

@@ -44,31 +44,30 @@ def forecast_file(spark: SparkSession, config: PipelineConfig, actuals: str | Pa
             good = checked.where(F.col("reason").isNull() & ~F.col("identical_duplicate"))
             history, last_day = _lookback(good, config.forecast.history_days, path)
             run_date = run_date or last_day
-            wide, total = fit_nodes(spark, config, history, asdict(config.forecast), prog, "fit and forecast")
+            fitted = fit_nodes(spark, config, history, asdict(config.forecast), prog, "fit and forecast")
             stamp = {"run_id": F.lit(f"file-{run_date:%Y%m%d}"), "run_date": F.lit(run_date)}
-            wide = wide.withColumns(stamp)
+            stamped = fitted.stamped(stamp)
             prog.stage("reconcile and write")
-            forecasts, info = reconcile(spark, config, wide, history)
-            rec = F.col("record")
+            forecasts, info = reconcile(spark, config, stamped, history)
+            reports = stamped.rows("report")
             outputs = {
                 "forecasts": conform(forecasts.withColumns(stamp), FORECASTS),
-                "forecast_components": conform(wide.where(rec == "component"), FORECAST_COMPONENTS),
-                "outlier_flags": conform(wide.where(rec == "flag").withColumn("reason", F.col("flag_reason")),
-                                         OUTLIER_FLAGS),
-                "event_peaks": conform(wide.where(rec == "peak"), EVENT_PEAKS),
-                "failures": conform(wide.where((rec == "report") & (F.col("status") != "ok")), FAILURES),
+                "forecast_components": conform(stamped.rows("component"), FORECAST_COMPONENTS),
+                "outlier_flags": conform(stamped.rows("flag").withColumn("reason", F.col("flag_reason")), OUTLIER_FLAGS),
+                "event_peaks": conform(stamped.rows("peak"), EVENT_PEAKS),
+                "failures": conform(reports.where(F.col("status") != "ok"), FAILURES),
                 "quarantine": checked.where(F.col("reason").isNotNull())
                               .select("line_number", "raw", "reason", "detail"),
             }
             paths = concurrently({name: (lambda df=df, name=name: _write(df, out / name, fmt))
                                   for name, df in outputs.items()})
-            counts = series_counts(wide.where(rec == "report"))
+            counts = series_counts(reports)
             rows = {name: spark.read.format(fmt).option("header", True).load(p).count() if fmt == "csv"
                     else spark.read.parquet(p).count() for name, p in paths.items()}
-            wide.unpersist()
+            fitted.unpersist()
         finally:
             checked.unpersist()
-    summary = dict(source=str(path), out=str(out.resolve()), run_date=str(run_date), series_in=total, **counts,
+    summary = dict(source=str(path), out=str(out.resolve()), run_date=str(run_date), series_in=fitted.nodes, **counts,
                    rows=rows, reconciliation=info, seconds=round(time.monotonic() - started, 1), outputs=paths)
     (out / "run.json").write_text(json.dumps(summary, indent=2, default=str))
     return summary

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from concurrent.futures import ThreadPoolExecutor, wait
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import date, datetime, timezone
 
 import pandas as pd
@@ -41,8 +41,28 @@ def read_history(spark: SparkSession, config: PipelineConfig, run_date: date, da
     return actuals.where(F.col("date") >= F.lit(since)).select(*KEYS, "ts", "value")
 
 
+@dataclass
+class NodeOutputs:
+    """fit_nodes' rows: every wide row on disk, and the rows other than forecasts (under a tenth of them) split off
+    once, so each small output and the residuals are read from those instead of another pass over the forecasts."""
+
+    wide: DataFrame
+    other: DataFrame
+    nodes: int
+
+    def rows(self, record: str) -> DataFrame:
+        return (self.wide if record == "forecast" else self.other).where(F.col("record") == record)
+
+    def stamped(self, columns: dict) -> "NodeOutputs":
+        return NodeOutputs(self.wide.withColumns(columns), self.other.withColumns(columns), self.nodes)
+
+    def unpersist(self) -> None:
+        self.other.unpersist()
+        self.wide.unpersist()
+
+
 def fit_nodes(spark: SparkSession, config: PipelineConfig, history: DataFrame, run: dict, progress: Progress,
-              stage: str) -> tuple[DataFrame, int]:
+              stage: str) -> NodeOutputs:
     """Every node of the hierarchy through run_series; the wide rows, persisted for the writes that split them."""
     from cloudtune.spark.reconcile import aggregate_levels_spark
 
@@ -56,7 +76,9 @@ def fit_nodes(spark: SparkSession, config: PipelineConfig, history: DataFrame, r
     # Fit here, once: every later write reads the persisted rows (and progress counts this stage). On disk, not
     # in memory: months of minutes for thousands of nodes do not fit in the heap, and each write reads them once.
     wide.count()
-    return wide, total
+    other = wide.where(F.col("record") != "forecast").persist(StorageLevel.MEMORY_AND_DISK)
+    other.count()
+    return NodeOutputs(wide, other, total)
 
 
 def count_nodes(series_keys: pd.DataFrame, levels: list[str]) -> int:
@@ -67,15 +89,14 @@ def count_nodes(series_keys: pd.DataFrame, levels: list[str]) -> int:
     return sum(len(series_keys[[*LEVELS[level], "metric"]].drop_duplicates()) for level in check_levels(levels))
 
 
-def reconcile(spark: SparkSession, config: PipelineConfig, wide: DataFrame, history: DataFrame
+def reconcile(spark: SparkSession, config: PipelineConfig, outputs: NodeOutputs, history: DataFrame
               ) -> tuple[DataFrame, dict]:
     """Reconciled forecasts of every level from the base forecasts and hourly residuals in the wide rows."""
     from cloudtune.spark.reconcile import reconcile_spark
 
-    rec = F.col("record")
-    base = wide.where(rec == "forecast").select(*KEYS, "level", "grain", "ts", "mean", "p50", "p90", "p99", "model",
-                                                "peak_to_mean")
-    residuals = wide.where(rec == "residual").select(*KEYS, "level", "ts", "residual")
+    base = outputs.rows("forecast").select(*KEYS, "level", "grain", "ts", "mean", "p50", "p90", "p99", "model",
+                                           "peak_to_mean")
+    residuals = outputs.rows("residual").select(*KEYS, "level", "ts", "residual")
     return reconcile_spark(spark, base, residuals, config.reconcile,
                            history if config.reconcile.method == "top_down" else None)
 
@@ -93,34 +114,32 @@ def run_forecast(spark: SparkSession, config: PipelineConfig, run_date: date | N
         where = {"run_date": run_date}
         prog.stage("reading actuals")
         history = read_history(spark, config, run_date, config.forecast.history_days)
-        wide, total = fit_nodes(spark, config, history, asdict(config.forecast), prog, "fit and forecast")
+        fitted = fit_nodes(spark, config, history, asdict(config.forecast), prog, "fit and forecast")
         stamp = {"run_id": F.lit(record.run_id), "run_date": F.lit(run_date)}
         try:
-            wide = wide.withColumns(stamp)
+            outputs = fitted.stamped(stamp)
             prog.stage("reconcile; write forecasts, components, outlier flags, event peaks, failures")
-            forecasts, info = reconcile(spark, config, wide, history)
+            forecasts, info = reconcile(spark, config, outputs, history)
             writes = {"forecasts": lambda: replace_partition(spark, forecasts.withColumns(stamp), config.database,
                                                              FORECASTS, where),
-                      **_side_outputs(spark, config.database, wide, where)}
+                      **_side_outputs(spark, config.database, outputs, where)}
             counts = concurrently(writes)["counts"]
         finally:
-            wide.unpersist()
-        record.update(series_in=total, reconciliation=describe_reconciliation(info), **counts,
+            fitted.unpersist()
+        record.update(series_in=fitted.nodes, reconciliation=describe_reconciliation(info), **counts,
                       forecast_rows=_rows(spark, config.database, FORECASTS, run_date))
         check_failed_share(record.fields, config.forecast.max_failed_share)
     return record.fields
 
 
-def _side_outputs(spark: SparkSession, db: str, wide: DataFrame, where: dict) -> dict:
+def _side_outputs(spark: SparkSession, db: str, outputs: NodeOutputs, where: dict) -> dict:
     """The small writes and the run's counts, as callables for `concurrently`."""
-    rec = F.col("record")
-    reports = wide.where(rec == "report")
+    reports = outputs.rows("report")
     return {
-        "components": lambda: replace_partition(spark, wide.where(rec == "component"), db, FORECAST_COMPONENTS,
-                                                where),
-        "flags": lambda: replace_partition(spark, wide.where(rec == "flag").withColumn("reason", F.col("flag_reason")),
+        "components": lambda: replace_partition(spark, outputs.rows("component"), db, FORECAST_COMPONENTS, where),
+        "flags": lambda: replace_partition(spark, outputs.rows("flag").withColumn("reason", F.col("flag_reason")),
                                            db, OUTLIER_FLAGS, where),
-        "peaks": lambda: replace_partition(spark, wide.where(rec == "peak"), db, EVENT_PEAKS, where),
+        "peaks": lambda: replace_partition(spark, outputs.rows("peak"), db, EVENT_PEAKS, where),
         "failures": lambda: replace_partition(spark, reports.where(F.col("status") != "ok"), db, FAILURES, where),
         "counts": lambda: series_counts(reports),
     }

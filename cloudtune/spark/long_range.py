@@ -37,19 +37,19 @@ def run_long_range(spark: SparkSession, config: PipelineConfig, run_date: date |
     with record, prog:
         prog.stage("reading actuals")
         history = read_history(spark, config, run_date, lr.history_days)
-        wide, total = fit_nodes(spark, config, history, asdict(settings), prog, "weekly fit and forecast")
+        fitted = fit_nodes(spark, config, history, asdict(settings), prog, "weekly fit and forecast")
         try:
             prog.stage("reconcile and write the extract")
-            weekly, info = reconcile(spark, config, wide, history)
+            weekly, info = reconcile(spark, config, fitted, history)
             extract = _extract(weekly).withColumns({"run_id": F.lit(record.run_id), "run_date": F.lit(run_date)})
             replace_partition(spark, extract, config.database, LONG_RANGE_EXTRACT, {"run_date": run_date})
-            counts = series_counts(wide.where(F.col("record") == "report"))
+            counts = series_counts(fitted.rows("report"))
         finally:
-            wide.unpersist()
+            fitted.unpersist()
         table = spark.table(qualified(config.database, LONG_RANGE_EXTRACT)).where(F.col("run_date") == run_date)
         folder = Path(export_dir or lr.export_dir or _default_exports(spark)) / f"run_date={run_date}"
         paths = export(table, folder)
-        record.update(series_in=total, forecast_rows=table.count(), **counts,
+        record.update(series_in=fitted.nodes, forecast_rows=table.count(), **counts,
                       reconciliation=describe_reconciliation(info))
     return {**record.fields, "exports": paths}
 

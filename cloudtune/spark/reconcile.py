@@ -13,6 +13,7 @@ import logging
 import pandas as pd
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
+from pyspark.sql.window import Window
 from pyspark.sql.types import DoubleType, StringType, StructField, StructType
 
 from cloudtune.errors import InputError, shorten
@@ -87,7 +88,8 @@ def reconcile_spark(spark: SparkSession, base_forecasts: DataFrame, residuals: D
 
 
 def aggregate_levels_spark(actuals: DataFrame, levels, include_bottom: bool = True) -> DataFrame:
-    """Spark twin of cloudtune.reconcile.aggregate_levels: actuals of every configured level, summed per ts.
+    """Spark twin of cloudtune.reconcile.aggregate_levels: actuals of every configured level, summed per ts, each
+    total kept only where it is complete by the same rule.
 
     Returns service, region, metric, level, ts, value ('*' for dropped keys); group it by (service, region, metric)
     to fit a base model for every node in the same applyInPandas as the series.
@@ -101,7 +103,13 @@ def aggregate_levels_spark(actuals: DataFrame, levels, include_bottom: bool = Tr
             if include_bottom:
                 parts.append(actuals.withColumn("level", F.lit(BOTTOM)).select(*columns))
             continue
-        agg = actuals.groupBy("metric", "ts", *kept).agg(F.sum("value").alias("value"))
+        agg = actuals.groupBy("metric", "ts", *kept).agg(F.sum("value").alias("value"),
+                                                         F.count("value").alias("_n"))
+        # The pandas twin's rule: kept where as many series report as the most that did that UTC day. Totals
+        # are a handful of nodes, so this window shuffles little.
+        day = Window.partitionBy("metric", *kept, F.to_date(F.col("ts")))
+        agg = agg.where(F.col("_n") > 0).withColumn("_most", F.max("_n").over(day)) \
+            .where(F.col("_n") == F.col("_most"))
         for col in ("service", "region"):
             if col not in kept:
                 agg = agg.withColumn(col, F.lit(ALL))

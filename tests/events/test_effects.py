@@ -204,3 +204,26 @@ def test_moderately_biased_baseline_is_recalibrated_on_the_days_around():
     ts, actual, base, cal = _hourly()
     (s,) = EventEffects().fit(ts, actual, base * 0.7, cal).summary()  # baseline 30% low everywhere
     assert s["source"] == "learned" and s["lift"] == pytest.approx(2.0, rel=0.05)
+
+
+def test_learned_effects_reach_only_events_seen_in_the_history_and_due_in_the_window():
+    from cloudtune.events.effects import learned_effects_reach
+
+    cal = _cal([dict(name="sale", region="us", start="2025-01-03 00:00", end="2025-01-04 00:00"),
+                dict(name="sale", region="us", start="2025-01-20 00:00", end="2025-01-21 00:00"),
+                dict(name="old", region="us", start="2024-01-03 00:00", end="2024-01-04 00:00"),
+                dict(name="old", region="us", start="2025-01-25 00:00", end="2025-01-26 00:00")])
+    day = lambda d: pd.Timestamp(f"2025-01-{d:02d}", tz="UTC")  # noqa: E731
+    window = pd.date_range(day(18), day(23), freq="1h", tz="UTC")
+    assert learned_effects_reach(cal, (day(1), day(10)), window)  # sale seen, and due again
+    assert not learned_effects_reach(cal, (day(5), day(10)), window)  # the history misses the first sale
+    assert not learned_effects_reach(cal, (day(1), day(10)), window[:24])  # nothing due in the window
+    late = pd.date_range(day(24), day(27), freq="1h", tz="UTC")
+    assert not learned_effects_reach(cal, (day(1), day(10)), late)  # 'old' is due, but its 2024 run predates it
+    assert not learned_effects_reach(None, (day(1), day(10)), window)
+
+
+def test_a_calendar_may_mix_dates_and_date_times():
+    cal = _cal([dict(name="sale", region="us", start="2025-01-08", end="2025-01-09"),
+                dict(name="launch", region="us", start="2025-01-27 10:00", end="2025-01-27T14:00Z")])
+    assert cal.start.tolist() == [pd.Timestamp("2025-01-08", tz="UTC"), pd.Timestamp("2025-01-27 10:00", tz="UTC")]

@@ -266,3 +266,29 @@ def test_far_event_peaks_have_a_spread():
     assert whole.peak_p50 < whole.peak_p90 < whole.peak_p99
     paths = fit.sample_paths(pd.date_range(occ.start[0], occ.end[0], freq="1min", inclusive="left"), 100, seed=0)
     assert np.std(np.log(paths.max(axis=1))) > 0.01  # paths differ beyond the backtested days
+
+
+def test_calibration_refits_that_skip_event_learning_give_the_same_quantiles(monkeypatch):
+    """Refits learn event effects only when a learned event recurs in their window: a shortcut, not a change."""
+    import cloudtune.models.engine as engine
+    from cloudtune.events import normalize_events
+
+    ts = pd.date_range("2025-01-01", periods=24 * 30, freq="1h", tz="UTC")
+    rng = np.random.default_rng(3)
+    cal = normalize_events(pd.DataFrame([
+        dict(name="sale", region="us", start="2025-01-08", end="2025-01-09"),
+        dict(name="sale", region="us", start="2025-01-24", end="2025-01-25"),
+        dict(name="launch", region="us", start="2025-01-27 10:00", end="2025-01-27 14:00")]))
+    y = 100 * np.exp(0.3 * np.sin(2 * np.pi * np.arange(len(ts)) / 24) + 0.05 * rng.standard_normal(len(ts)))
+    for r in cal.itertuples():
+        y[(ts >= r.start) & (ts < r.end)] *= 1.7
+    history = pd.DataFrame({"ts": ts, "value": y})
+    spec = engine.CloudTuneModel(CloudTuneSettings(calibration_horizon="10d"))
+    calls = []
+    real = engine.learned_effects_reach
+    monkeypatch.setattr(engine, "learned_effects_reach", lambda *a: calls.append(real(*a)) or calls[-1])
+    fast = spec.fit(history, events=cal).forecast("3d", "1h", (0.5, 0.9, 0.99), events=cal)
+    assert True in calls and False in calls  # both paths were taken
+    monkeypatch.setattr(engine, "learned_effects_reach", lambda *a: True)
+    slow = spec.fit(history, events=cal).forecast("3d", "1h", (0.5, 0.9, 0.99), events=cal)
+    pd.testing.assert_frame_equal(fast, slow)

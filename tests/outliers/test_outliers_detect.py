@@ -154,3 +154,27 @@ def test_utc_naive_and_text_timestamps_give_the_same_flags(fleet, flagged):
     text = actuals.assign(ts=pd.to_datetime(actuals["ts"], utc=True).dt.strftime("%Y-%m-%dT%H:%M:%SZ"))
     for variant in (naive, text):
         pd.testing.assert_frame_equal(detect_outliers(variant, events=events), flagged)
+
+
+@pytest.mark.parametrize("outliers", [0, 8])
+def test_passes_stop_at_a_fixed_point_with_the_same_flags(monkeypatch, outliers):
+    """A pass that returns the flags it was given ends the loop: the passes left would only repeat it."""
+    import dataclasses
+
+    import cloudtune.outliers.detect as detect
+
+    class NoShortcut:  # numpy, except that no two flag sets ever compare equal: every pass runs
+        array_equal = staticmethod(lambda a, b: False)
+
+        def __getattr__(self, name):
+            return getattr(np, name)
+
+    actuals, _, events = make_fleet(days=14, n_outliers=outliers, seed=5)
+    config = OutlierSettings(detect=dataclasses.replace(DetectSettings(), passes=5))
+    calls, real = [], detect._flag
+    monkeypatch.setattr(detect, "_flag", lambda *a: calls.append(1) or real(*a))
+    fast, n_fast = detect_outliers(actuals, events=events, config=config), len(calls)
+    monkeypatch.setattr(detect, "np", NoShortcut())
+    slow = detect_outliers(actuals, events=events, config=config)
+    assert len(calls) - n_fast == 2 * 5 and n_fast < 2 * 5  # two series
+    pd.testing.assert_frame_equal(fast, slow)

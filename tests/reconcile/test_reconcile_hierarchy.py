@@ -47,6 +47,24 @@ def test_aggregate_levels_sums_values_per_ts():
         "service", "region", "metric", "level", "ts", "value"]
 
 
+def test_a_missing_minute_leaves_a_gap_in_the_totals_not_a_dip():
+    ts = pd.date_range("2025-12-08", periods=4, freq="1min", tz="UTC")
+    two = pd.concat([pd.DataFrame(dict(service=s, region="us", metric="requests", ts=ts, value=10.0))
+                     for s in ("a", "b")], ignore_index=True)
+    gappy = two.drop(index=[1])  # a's second minute is missing
+    out = aggregate_levels(gappy, ["series", "region"], include_bottom=False)
+    assert out.ts.tolist() == [ts[0], ts[2], ts[3]] and (out.value == 20.0).all()
+
+
+def test_a_series_retired_on_an_earlier_day_does_not_hold_the_totals_back():
+    day1 = pd.date_range("2025-12-08", periods=3, freq="1min", tz="UTC")
+    day2 = day1 + pd.Timedelta("1D")
+    rows = [pd.DataFrame(dict(service="a", region="us", metric="requests", ts=day1.append(day2), value=5.0)),
+            pd.DataFrame(dict(service="b", region="us", metric="requests", ts=day1, value=1.0))]  # retired after day 1
+    out = aggregate_levels(pd.concat(rows, ignore_index=True), ["series", "region"], include_bottom=False)
+    assert out.value.tolist() == [6.0, 6.0, 6.0, 5.0, 5.0, 5.0]
+
+
 def test_bottom_keys_with_a_star_are_rejected_with_a_hint():
     keys = KEYS.assign(service=["*", "a", "a", "b"])
     with pytest.raises(InputError, match=r"level 'series' rows must name a service and a region.*\*/us/requests"):

@@ -81,8 +81,13 @@ def test_fallback_reason_is_the_same_as_in_pandas(spark, data):
     assert set(out.select("reconciliation").distinct().toPandas().reconciliation) == {"wls_struct"}
 
 
-def test_aggregate_levels_spark_equals_pandas(spark, data):
+@pytest.mark.parametrize("gaps", [False, True])
+def test_aggregate_levels_spark_equals_pandas(spark, data, gaps):
     _, _, history = data
+    if gaps:  # missing minutes and a series gone for the last hours: the completeness rule must match too
+        history = history.drop(index=history.index[::7])
+        last = history.ts.max()
+        history = history[~((history.service == history.service.iloc[0]) & (history.ts >= last - pd.Timedelta("2h")))]
     levels = ["series", "service", "region", "global"]
     got = aggregate_levels_spark(spark.createDataFrame(history), levels).toPandas()
     local = aggregate_levels(history, levels)
