@@ -28,6 +28,7 @@ LEVELS: dict[str, tuple[str, ...]] = {
     "global": (),
 }
 BOTTOM = "series"
+SUM_ORDER_SLACK = 1 - 1e-9  # the same volumes summed in another order may differ in the last bits
 ALL = "*"
 KEY = ["service", "region", "metric"]
 NODE_COLUMNS = ["service", "region", "metric", "level"]
@@ -136,28 +137,35 @@ def _one(unit: tuple, bottom: pd.DataFrame, ordered: list[str]) -> Hierarchy:
     return Hierarchy(unit, pd.concat(blocks, ignore_index=True), np.vstack(s_blocks))
 
 
-def aggregate_levels(actuals: pd.DataFrame, levels, include_bottom: bool = True) -> pd.DataFrame:
+def aggregate_levels(actuals: pd.DataFrame, levels, include_bottom: bool = True,
+                     min_share: float = 0.99) -> pd.DataFrame:
     """Actuals of every configured level: the sum of `value` per ts over the series under each aggregate node.
 
-    Returns columns service, region, metric, level, ts, value ('*' for dropped keys). A total is kept at a ts only
-    where as many series report as the most that reported together on that UTC day. Otherwise one series'
-    missing minute would be a dip of every total above it, which the model would learn; requiring every series
-    ever seen would instead erase a total from the day one series is retired.
+    Returns columns service, region, metric, level, ts, value ('*' for dropped keys). A total keeps a ts only where
+    the series reporting there carry at least `min_share` of the total's volume that UTC day (each series counted
+    at its own mean absolute value that day). Otherwise a big series' missing minute would be a dip of every total above it,
+    which the model would learn; a quiet series' absent minutes (often: no requests, no row) and a series retired
+    on an earlier day do not hold the totals back.
     """
     ordered = check_levels(levels)
     _require(actuals, KEY + ["ts", "value"], "actuals")
     parts = []
+    weighted = None
     for level in ordered:
         kept = list(LEVELS[level])
         if level == BOTTOM:
             if include_bottom:
                 parts.append(actuals[KEY + ["ts", "value"]].assign(level=BOTTOM))
             continue
-        agg = (actuals.groupby(["metric", "ts", *kept], sort=True, observed=True)["value"]
-               .agg(["sum", "count"]).reset_index())
-        day = pd.to_datetime(agg["ts"], utc=True).dt.floor("D")
-        most = agg.groupby([*(agg[c] for c in ["metric", *kept]), day])["count"].transform("max")
-        agg = agg[(agg["count"] > 0) & (agg["count"] == most)].rename(columns={"sum": "value"})
+        if weighted is None:
+            weighted = _with_day_means(actuals)
+        by = ["metric", *kept]
+        agg = (weighted.groupby([*by, "ts"], sort=True, observed=True)
+               .agg(value=("value", "sum"), present=("_day_mean", "sum"), day=("_day", "first")).reset_index())
+        expected = (weighted.drop_duplicates([*KEY, "_day"]).groupby([*by, "_day"], observed=True)["_day_mean"]
+                    .sum().rename("_expected"))
+        agg = agg.join(expected, on=[*by, "day"])
+        agg = agg[agg["present"] >= min_share * SUM_ORDER_SLACK * agg["_expected"]]
         for col in ("service", "region"):
             if col not in kept:
                 agg[col] = ALL
@@ -166,6 +174,15 @@ def aggregate_levels(actuals: pd.DataFrame, levels, include_bottom: bool = True)
     if not parts:
         return pd.DataFrame(columns=columns)
     return pd.concat([p[columns] for p in parts], ignore_index=True)
+
+
+def _with_day_means(actuals: pd.DataFrame) -> pd.DataFrame:
+    """The rows with a value, each with its UTC day and its series' mean absolute value that day (its volume;
+    absolute so that signed inputs such as residuals aggregate the same way)."""
+    rows = actuals[KEY + ["ts", "value"]].dropna(subset=["value"])
+    rows = rows.assign(_day=pd.to_datetime(rows["ts"], utc=True).dt.floor("D"))
+    volume = rows["value"].abs().groupby([rows[k] for k in [*KEY, "_day"]], observed=True).transform("mean")
+    return rows.assign(_day_mean=volume)
 
 
 def _require(df: pd.DataFrame, columns, what: str) -> None:

@@ -8,6 +8,7 @@
       block: 1d                  # Spark reconciles each hierarchy in time blocks of this length...
       max_block_rows: 250000     # ...or shorter, so no block holds more rows (nodes x timestamps) than this
       min_residuals: 48          # timestamps every pair of nodes must both have a residual for, for MinT
+      total_min_share: 0.99      # a total's minute is kept where its reporting series carry this share of the day
 """
 from __future__ import annotations
 
@@ -28,6 +29,9 @@ class ReconcileSettings:
     block: str = "1d"
     max_block_rows: int = 250_000  # a Python worker holds one block: this keeps its memory flat as nodes grow
     min_residuals: int = 48
+    # A total's history keeps a timestamp only where the series reporting there usually carry this share of the
+    # day's volume (see aggregate_levels): a big series' missing minute is a gap, a quiet one's absence is not.
+    total_min_share: float = 0.99
 
     def __post_init__(self):
         if self.method not in METHODS:
@@ -43,6 +47,9 @@ class ReconcileSettings:
             raise ValueError(f"reconcile.max_block_rows must be a whole number >= 1, got {self.max_block_rows!r}")
         if isinstance(self.min_residuals, bool) or not isinstance(self.min_residuals, int) or self.min_residuals < 3:
             raise ValueError(f"reconcile.min_residuals must be a whole number >= 3, got {self.min_residuals!r}")
+        if isinstance(self.total_min_share, bool) or not isinstance(self.total_min_share, (int, float)) or \
+                not 0 <= self.total_min_share <= 1:
+            raise ValueError(f"reconcile.total_min_share must be a number in [0, 1], got {self.total_min_share!r}")
 
     @property
     def block_seconds(self) -> int:

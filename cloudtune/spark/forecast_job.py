@@ -67,7 +67,7 @@ def fit_nodes(spark: SparkSession, config: PipelineConfig, history: DataFrame, r
     from cloudtune.spark.reconcile import aggregate_levels_spark
 
     levels = list(config.reconcile.levels)
-    nodes = aggregate_levels_spark(history, levels)
+    nodes = aggregate_levels_spark(history, levels, min_share=config.reconcile.total_min_share)
     total = count_nodes(history.select(*KEYS).distinct().toPandas(), levels)
     progress.stage(stage, total)
     runner = make_series_runner(run, asdict(config.model), asdict(config.outliers), events_records(config),

@@ -13,12 +13,11 @@ import logging
 import pandas as pd
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
-from pyspark.sql.window import Window
 from pyspark.sql.types import DoubleType, StringType, StructField, StructType
 
 from cloudtune.errors import InputError, shorten
-from cloudtune.reconcile.hierarchy import ALL, BOTTOM, KEY, LEVELS, NODE_COLUMNS, PARTITIONS, build_hierarchies, \
-    check_levels, check_nodes
+from cloudtune.reconcile.hierarchy import ALL, BOTTOM, KEY, LEVELS, NODE_COLUMNS, PARTITIONS, SUM_ORDER_SLACK, \
+    build_hierarchies, check_levels, check_nodes
 from cloudtune.reconcile.projection import fit_projection
 from cloudtune.reconcile.quantiles import quantile_columns
 from cloudtune.reconcile.residuals import RESIDUAL_COLUMNS, ResidualSummary, summarize_residuals
@@ -87,9 +86,10 @@ def reconcile_spark(spark: SparkSession, base_forecasts: DataFrame, residuals: D
     return out, info
 
 
-def aggregate_levels_spark(actuals: DataFrame, levels, include_bottom: bool = True) -> DataFrame:
+def aggregate_levels_spark(actuals: DataFrame, levels, include_bottom: bool = True,
+                           min_share: float = 0.99) -> DataFrame:
     """Spark twin of cloudtune.reconcile.aggregate_levels: actuals of every configured level, summed per ts, each
-    total kept only where it is complete by the same rule.
+    total kept only where its reporting series carry `min_share` of its volume that day (the same rule).
 
     Returns service, region, metric, level, ts, value ('*' for dropped keys); group it by (service, region, metric)
     to fit a base model for every node in the same applyInPandas as the series.
@@ -97,19 +97,21 @@ def aggregate_levels_spark(actuals: DataFrame, levels, include_bottom: bool = Tr
     _require(actuals, KEY + ["ts", "value"], "actuals")
     columns = [*NODE_COLUMNS, "ts", "value"]
     parts = []
+    weighted = None
     for level in check_levels(levels):  # a handful of levels, each one aggregation
         kept = list(LEVELS[level])
         if level == BOTTOM:
             if include_bottom:
                 parts.append(actuals.withColumn("level", F.lit(BOTTOM)).select(*columns))
             continue
-        agg = actuals.groupBy("metric", "ts", *kept).agg(F.sum("value").alias("value"),
-                                                         F.count("value").alias("_n"))
-        # The pandas twin's rule: kept where as many series report as the most that did that UTC day. Totals
-        # are a handful of nodes, so this window shuffles little.
-        day = Window.partitionBy("metric", *kept, F.to_date(F.col("ts")))
-        agg = agg.where(F.col("_n") > 0).withColumn("_most", F.max("_n").over(day)) \
-            .where(F.col("_n") == F.col("_most"))
+        if weighted is None:
+            weighted, day_means = _with_day_means(actuals)
+        by = ["metric", *kept]
+        agg = weighted.groupBy(*by, "ts").agg(F.sum("value").alias("value"), F.sum("_day_mean").alias("_present"),
+                                              F.first("_day").alias("_day"))
+        expected = day_means.groupBy(*by, "_day").agg(F.sum("_day_mean").alias("_expected"))
+        agg = (agg.join(F.broadcast(expected), [*by, "_day"])  # one row per total and day: small
+               .where(F.col("_present") >= F.lit(float(min_share) * SUM_ORDER_SLACK) * F.col("_expected")))
         for col in ("service", "region"):
             if col not in kept:
                 agg = agg.withColumn(col, F.lit(ALL))
@@ -120,6 +122,16 @@ def aggregate_levels_spark(actuals: DataFrame, levels, include_bottom: bool = Tr
     for part in parts[1:]:
         out = out.unionByName(part)
     return out
+
+
+def _with_day_means(actuals: DataFrame) -> tuple[DataFrame, DataFrame]:
+    """(the rows with a value, each with its UTC day and its series' mean absolute value that day; those means,
+    one row per series and day). The means are series x days rows (30,000 for a thousand series over a month), so
+    they go back onto the rows by a broadcast join rather than a shuffle of every row."""
+    rows = actuals.select(*KEY, "ts", "value").where(F.col("value").isNotNull()) \
+        .withColumn("_day", F.to_date(F.col("ts")))
+    day_means = rows.groupBy(*KEY, "_day").agg(F.avg(F.abs("value")).alias("_day_mean"))
+    return rows.join(F.broadcast(day_means), [*KEY, "_day"]), day_means
 
 
 def block_seconds(stats: pd.DataFrame, settings: ReconcileSettings, unit_cols: list[str]) -> int:

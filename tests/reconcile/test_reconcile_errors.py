@@ -20,6 +20,7 @@ from tests.reconcile.reconcile_synth import fleet
     (dict(block="30"), "give a unit"),
     (dict(block="soon"), "cannot read 'soon'"),
     (dict(min_residuals=2), "min_residuals must be a whole number >= 3, got 2"),
+    (dict(total_min_share=99), "reconcile.total_min_share must be a number in [0, 1], got 99"),
 ])
 def test_bad_settings_name_the_key_and_the_allowed_values(kwargs, message):
     with pytest.raises(ValueError) as err:

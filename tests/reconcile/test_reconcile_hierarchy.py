@@ -47,13 +47,24 @@ def test_aggregate_levels_sums_values_per_ts():
         "service", "region", "metric", "level", "ts", "value"]
 
 
-def test_a_missing_minute_leaves_a_gap_in_the_totals_not_a_dip():
-    ts = pd.date_range("2025-12-08", periods=4, freq="1min", tz="UTC")
-    two = pd.concat([pd.DataFrame(dict(service=s, region="us", metric="requests", ts=ts, value=10.0))
-                     for s in ("a", "b")], ignore_index=True)
-    gappy = two.drop(index=[1])  # a's second minute is missing
+def _two_series(values_b: float, minutes: int = 4) -> pd.DataFrame:
+    ts = pd.date_range("2025-12-08", periods=minutes, freq="1min", tz="UTC")
+    return pd.concat([pd.DataFrame(dict(service=s, region="us", metric="requests", ts=ts, value=v))
+                      for s, v in (("a", 10.0), ("b", values_b))], ignore_index=True)
+
+
+def test_a_missing_minute_of_a_big_series_leaves_a_gap_in_the_totals_not_a_dip():
+    gappy = _two_series(10.0).drop(index=[1])  # a's second minute is missing: half the volume
     out = aggregate_levels(gappy, ["series", "region"], include_bottom=False)
-    assert out.ts.tolist() == [ts[0], ts[2], ts[3]] and (out.value == 20.0).all()
+    assert out.ts.tolist() == [gappy.ts[0], gappy.ts[2], gappy.ts[3]] and (out.value == 20.0).all()
+
+
+def test_a_quiet_series_missing_minutes_does_not_hold_the_totals_back():
+    sparse = _two_series(0.01).drop(index=[5, 6])  # b (0.1% of the volume) has no row in two minutes
+    out = aggregate_levels(sparse, ["series", "region"], include_bottom=False)
+    assert len(out) == 4 and out.value.round(2).tolist() == [10.01, 10.0, 10.0, 10.01]
+    strict = aggregate_levels(sparse, ["series", "region"], include_bottom=False, min_share=1.0)
+    assert len(strict) == 2
 
 
 def test_a_series_retired_on_an_earlier_day_does_not_hold_the_totals_back():
