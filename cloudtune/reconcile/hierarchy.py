@@ -143,9 +143,9 @@ def aggregate_levels(actuals: pd.DataFrame, levels, include_bottom: bool = True,
 
     Returns columns service, region, metric, level, ts, value ('*' for dropped keys). A total keeps a ts only where
     the series reporting there carry at least `min_share` of the total's volume that UTC day (each series counted
-    at its own mean absolute value that day). Otherwise a big series' missing minute would be a dip of every total above it,
-    which the model would learn; a quiet series' absent minutes (often: no requests, no row) and a series retired
-    on an earlier day do not hold the totals back.
+    at its own mean absolute value that day). Otherwise a big series' missing minute would be a dip of every total
+    above it, which the model would learn; a quiet series' absent minutes (often: no requests, no row) and a series
+    retired on an earlier day do not hold the totals back.
     """
     ordered = check_levels(levels)
     _require(actuals, KEY + ["ts", "value"], "actuals")

@@ -53,7 +53,8 @@ def forecast_file(spark: SparkSession, config: PipelineConfig, actuals: str | Pa
             outputs = {
                 "forecasts": conform(forecasts.withColumns(stamp), FORECASTS),
                 "forecast_components": conform(stamped.rows("component"), FORECAST_COMPONENTS),
-                "outlier_flags": conform(stamped.rows("flag").withColumn("reason", F.col("flag_reason")), OUTLIER_FLAGS),
+                "outlier_flags": conform(stamped.rows("flag").withColumn("reason", F.col("flag_reason")),
+                                         OUTLIER_FLAGS),
                 "event_peaks": conform(stamped.rows("peak"), EVENT_PEAKS),
                 "failures": conform(reports.where(F.col("status") != "ok"), FAILURES),
                 "quarantine": checked.where(F.col("reason").isNotNull())
