@@ -63,6 +63,14 @@ def clip_departure(prof: np.ndarray, pooled: np.ndarray, k: float = 3.0) -> np.n
     return pooled + np.clip(dev[0], med[0] - k * mad[0], med[0] + k * mad[0])
 
 
+def normalise(prof: np.ndarray, multiplicative: bool) -> np.ndarray:
+    """A profile scaled to mean 1 (non-negative; flat when its mean is not positive), or shifted to mean 0."""
+    if multiplicative:
+        m = prof.mean()
+        return np.maximum(prof / m, 0.0) if m > 0 else np.ones_like(prof)
+    return prof - prof.mean()
+
+
 class IntradayShape:
     """Spec: (multiplicative, smoothing width in slots, number of weeks). `fit(grid, day_groups)`."""
 
@@ -116,13 +124,7 @@ class IntradayShape:
 
     def _finish(self, prof: np.ndarray, neutral: float) -> np.ndarray:
         prof = np.where(np.isfinite(prof), prof, neutral)
-        prof = smooth_circular(prof, self.smooth)
-        if self.multiplicative:
-            m = prof.mean()
-            prof = np.maximum(prof / m, 0.0) if m > 0 else np.ones_like(prof)
-        else:
-            prof = prof - prof.mean()
-        return prof
+        return normalise(smooth_circular(prof, self.smooth), self.multiplicative)
 
     def profile(self, group) -> np.ndarray:
         return self.profiles_.get(str(group), self.profiles_["__all__"])
@@ -163,11 +165,7 @@ def holdout_errors(grid: np.ndarray, structures: dict, multiplicative: bool = Tr
     neutral = 1.0 if multiplicative else 0.0
 
     def finish(prof):
-        prof = np.where(np.isfinite(prof), prof, neutral)
-        if multiplicative:
-            m = prof.mean()
-            return prof / m if m > 0 else np.ones_like(prof)
-        return prof - prof.mean()
+        return normalise(np.where(np.isfinite(prof), prof, neutral), multiplicative)
 
     idx = np.nonzero(usable)[0]
     held = idx[1:][-holdout:] if holdout > 0 else idx[:0]
