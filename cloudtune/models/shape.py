@@ -1,9 +1,15 @@
 """The intra-day shape: one profile per day type over the slots of a day (minute-of-week by day type).
 
 Each day's values are divided by (multiplicative) or reduced by (additive) that day's own mean, then the profile of
-a day type is the median over the most recent `shape_weeks` weeks of such days (the mean when fewer than 3 days),
-which makes it robust to spikes. It is then smoothed with a centred moving average of `shape_smooth`, and
-normalised to mean 1 (or 0). Cost: O(days x slots per day), no model fit per minute.
+a day type is a recency-weighted mean (`shape_halflife`) over the most recent `shape_weeks` weeks of such days, each
+slot clipped to its median +- 3 robust SDs first, which makes it robust to spikes. It is then smoothed with a
+centred moving average of `shape_smooth`, and normalised to mean 1 (or 0). Cost: O(days x slots per day), no model
+fit per minute.
+
+A day with 80% of its slots or more is a whole day. A partial one (from 25%: a history ending mid-day, a few hours
+missing) has no mean of its own to divide by, since its hours are not the day's average; it is scaled by what the
+whole days' profile expects over its slots instead, and then counts in the slots it has. The latest, usually
+partial, day is the most recent evidence of the shape, and a history cut mid-day used to lose it.
 """
 from __future__ import annotations
 
@@ -75,12 +81,13 @@ class IntradayShape:
     """Spec: (multiplicative, smoothing width in slots, number of weeks). `fit(grid, day_groups)`."""
 
     def __init__(self, multiplicative: bool = True, smooth: int = 15, weeks: int = 8, min_coverage: float = 0.8,
-                 halflife_days: float = 7.0):
+                 halflife_days: float = 7.0, min_partial: float = 0.25):
         self.multiplicative = multiplicative
         self.smooth = smooth
         self.weeks = weeks
         self.min_coverage = min_coverage
         self.halflife_days = halflife_days
+        self.min_partial = min_partial
 
     def fit(self, grid: np.ndarray, groups: np.ndarray, day_types=None) -> "IntradayShape":
         """`grid`: (n_days, slots) values with NaN for missing/masked slots. `groups`: one label per day.
@@ -106,6 +113,25 @@ class IntradayShape:
         self.profiles_ = {}
         self.n_days_used_ = {}
         age = (n_days - 1 - np.arange(n_days)).astype(float)
+        partial = recent & (cover >= self.min_partial) & (cover < self.min_coverage) & np.isfinite(mean)
+        if partial.any() and usable.any():
+            self._fit_groups(rel, usable, groups, age, day_types, neutral)
+            rel = rel.copy()
+            for d in np.nonzero(partial)[0]:
+                have = np.isfinite(grid[d])
+                expect = self.profile(groups[d])[have]
+                if self.multiplicative:
+                    scale = np.nanmean(grid[d][have]) / expect.mean() if expect.mean() > 0 else np.nan
+                    rel[d] = grid[d] / scale if scale > 0 else np.nan
+                else:
+                    rel[d] = grid[d] - (np.nanmean(grid[d][have]) - expect.mean())
+            usable = usable | (partial & np.isfinite(rel).any(axis=1))
+            self.profiles_, self.n_days_used_ = {}, {}
+        self._fit_groups(rel, usable, groups, age, day_types, neutral)
+        return self
+
+    def _fit_groups(self, rel, usable, groups, age, day_types, neutral):
+        slots = rel.shape[1]
         all_prof = self._center(rel[usable], age[usable]) if usable.any() else np.full(slots, neutral)
         self.profiles_["__all__"] = self._finish(all_prof, neutral)
         for g in np.unique(groups):
@@ -117,7 +143,6 @@ class IntradayShape:
             if rows.sum() < 3 and (day_types is None or g in day_types) and usable.sum() > rows.sum():
                 prof = clip_departure(prof, all_prof)
             self.profiles_[str(g)] = self._finish(prof, neutral)
-        return self
 
     def _center(self, rows: np.ndarray, age: np.ndarray) -> np.ndarray:
         return robust_recent_mean(rows, age, self.halflife_days)
