@@ -8,7 +8,7 @@ the window, take each path's maximum, then quantiles across paths.
     from cloudtune.peaks import forecast_peaks
     peaks = forecast_peaks(fitted, events_for_region(calendar, "us"), key=("checkout", "us", "orders"))
 
-`fitted` is a fitted engine result with `sample_paths(ts, n_paths, seed, events=...)` (the engine's
+`fitted` is a fitted engine result with `point_and_paths(ts, n_paths, seed, events=...)` (the engine's
 calibrated error model), or a forecast DataFrame (ts, mean, p50, p90, p99): then paths come from a Gaussian
 copula with AR(1) correlation in time whose marginals match those pointwise quantiles (`paths_from_quantiles`).
 Rows follow the Delta table `event_peaks` (schemas/forecasting.py) without the run columns: one row per
@@ -41,7 +41,7 @@ def forecast_peaks(fitted, events: pd.DataFrame, quantiles=(0.5, 0.9, 0.99), n_p
                    seed: int | None = 0, key=None, rho: float = 0.9) -> pd.DataFrame:
     """Peaks of every occurrence in `events` (already filtered to the series' region) that the forecast covers.
 
-    fitted: an engine result with `sample_paths` (and `end_`: occurrences must start after the history), or a
+    fitted: an engine result with `point_and_paths` (and `end_`: occurrences must start after the history), or a
       forecast DataFrame with ts, mean and p-columns (fallback: copula paths with AR(1) correlation `rho` per step).
     key: (service, region, metric) for the output rows; default from `fitted.key` when it reads 'a/b/c'.
     """
@@ -81,6 +81,9 @@ def occurrence_peaks(ts: pd.DatetimeIndex, mean: np.ndarray, paths: np.ndarray, 
 
 
 def _row(ts, mean, paths, sel, event, start, day, quantiles, key) -> dict:
+    idx = np.flatnonzero(sel)
+    if idx[-1] - idx[0] + 1 == len(idx):  # a day of sorted timestamps: a view, not a copy of every path
+        sel = slice(idx[0], idx[-1] + 1)
     window_max = paths[:, sel].max(axis=1)
     qv = np.quantile(window_max, quantiles)
     qv = np.maximum.accumulate(qv)  # monotone in q even with ties
@@ -95,7 +98,7 @@ def _row(ts, mean, paths, sel, event, start, day, quantiles, key) -> dict:
 
 
 def _occurrence_paths(fitted, occ, n_paths, seed, rho):
-    if hasattr(fitted, "sample_paths"):
+    if hasattr(fitted, "point_and_paths"):
         step = fitted.step_
         first = max(occ.start.ceil(step), fitted.end_)
         if first >= occ.end:
@@ -104,8 +107,7 @@ def _occurrence_paths(fitted, occ, n_paths, seed, rho):
         ts = pd.date_range(first, occ.end, freq=step, inclusive="left")
         ev = pd.DataFrame([occ._asdict()]) if not hasattr(fitted, "events_") or fitted.events_ is None \
             else fitted.events_
-        paths = fitted.sample_paths(ts, n_paths=n_paths, seed=seed, events=ev)
-        mean = np.maximum(fitted.predict_native(ts, events=ev), 0.0)
+        mean, paths = fitted.point_and_paths(ts, n_paths=n_paths, seed=seed, events=ev)
         return ts, mean, paths
     if isinstance(fitted, pd.DataFrame):
         f = fitted.set_index("ts") if "ts" in fitted.columns else fitted
@@ -116,7 +118,7 @@ def _occurrence_paths(fitted, occ, n_paths, seed, rho):
         paths = paths_from_quantiles(f["mean"].to_numpy(float), {q: f[c].to_numpy(float) for q, c in qcols.items()},
                                      n_paths, seed, rho)
         return pd.DatetimeIndex(f.index), f["mean"].to_numpy(float), paths
-    raise InputError("forecast_peaks: `fitted` must be a fitted model with sample_paths or a forecast DataFrame "
+    raise InputError("forecast_peaks: `fitted` must be a fitted model with point_and_paths or a forecast DataFrame "
                      f"with ts, mean and p-columns; got {type(fitted).__name__}")
 
 

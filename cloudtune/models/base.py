@@ -314,6 +314,11 @@ class FittedForecast:
         """(n_paths, len(ts)) simulated future values at the native grain, non-negative: the point forecast times
         exp(error), errors drawn from this fit's out-of-sample errors with day-level and hourly-block structure
         (see `cloudtune.models.quantiles`). Use the max over a window of each path for peak quantiles."""
+        return self.point_and_paths(ts_or_horizon, n_paths, seed, regressors, events)[1]
+
+    def point_and_paths(self, ts_or_horizon, n_paths: int = 1000, seed: int | None = None,
+                        regressors=None, events=None) -> tuple[np.ndarray, np.ndarray]:
+        """(the non-negative point forecast, `sample_paths`) at the same timestamps, predicted once."""
         if isinstance(ts_or_horizon, pd.DatetimeIndex):
             ts = pd.DatetimeIndex(pd.to_datetime(ts_or_horizon, utc=True))
         else:
@@ -321,7 +326,7 @@ class FittedForecast:
         point = np.maximum(self.predict_native(ts, regressors, events), 0.0)
         e = self.errors_.sample_errors(ts, n_paths, seed, point)
         c = self.errors_.offset
-        return np.maximum((point[None, :] + c) * np.exp(e) - c, 0.0)
+        return point, np.maximum((point[None, :] + c) * np.exp(e) - c, 0.0)
 
     def summary(self, peaks: pd.DataFrame | None = None) -> Summary:
         """What drives the forecast. With events, `upcoming_event_peaks` lists the occurrences after the history

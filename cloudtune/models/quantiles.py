@@ -332,36 +332,10 @@ class ErrorModel:
             return np.zeros((n_paths, n))
         per_day = max(1, int(DAY // self.step)) if self.step < DAY else 1
         block = max(1, per_day // 24)
-        mats, preds = [], []  # per origin: errors (and forecasts) by step offset from the origin (NaN where missing)
-        for origin, pts, actual, pred in self.pairs:
-            k = np.asarray((pts - origin) // self.step, dtype=int)
-            m = np.full(k.max() + 1, np.nan)
-            m[k] = np.log(np.maximum(actual, 0) + self.offset) - np.log(np.maximum(pred, 0) + self.offset)
-            mats.append(_drop_outlying(m, PATH_OUTLIER_SDS))
-            f = np.full(k.max() + 1, np.nan)
-            f[k] = np.maximum(pred, 0)
-            preds.append(f)
-        var = self.noise_variance(mats, preds, per_day) if point is not None else None
-        # Origin-days: (n_od, per_day) demeaned noise and forecasts, their horizon day and level error.
-        noise_rows, pred_rows, lev_s, lev_v = [], [], [], []
-        for m, f in zip(mats, preds):
-            nd = -(-len(m) // per_day)
-            pad = nd * per_day - len(m)
-            mm = np.concatenate([m, np.full(pad, np.nan)]).reshape(nd, per_day)
-            ff = np.concatenate([f, np.full(pad, np.nan)]).reshape(nd, per_day)
-            for s in range(nd):
-                ok = np.isfinite(mm[s])
-                if ok.sum() < max(1, per_day // 4):
-                    continue
-                mu = float(mm[s][ok].mean())
-                lev_s.append(s)
-                lev_v.append(mu)
-                noise_rows.append(mm[s] - mu)
-                pred_rows.append(ff[s])
-        if not lev_v:
+        got = self._origin_days(per_day, point is not None)
+        if got is None:
             return np.zeros((n_paths, n))
-        lev_s, lev_v = np.asarray(lev_s), np.asarray(lev_v)
-        noise_mat, pred_mat = np.vstack(noise_rows), np.vstack(pred_rows)
+        var, lev_s, lev_v, noise_mat, finite, inv_src_var = got
         k_t = np.maximum(np.asarray((ts - self.end) // self.step, dtype=int), 0)
         day_t = k_t // per_day
         if per_day > 1:  # clock slot of the day (origins are UTC midnights, so offsets are clock times)
@@ -398,7 +372,6 @@ class ErrorModel:
             pool_of_day[int(d)] = np.flatnonzero(sel)
         # Each hour block draws its origin-day among the pool's rows with no missing value (gaps, left-out
         # incidents or events) at the block's slots; when every row misses some, among the whole pool.
-        finite = np.isfinite(noise_mat)
         pick = np.empty((n_paths, n_blk), dtype=np.int64)
         bounds = np.append(first_of_blk, n)
         for b in range(n_blk):
@@ -412,8 +385,7 @@ class ErrorModel:
         flat += slot[None, :]
         noise = noise_mat.ravel().take(flat)
         if var is not None:
-            src_var = var(pred_mat)  # per calibration (origin-day, slot): small, computed once
-            scale = (1.0 / src_var).ravel().take(flat)
+            scale = inv_src_var.ravel().take(flat)
             scale *= var(np.maximum(point, 0))[None, :]
             # At most 4x (or 1/4) the source's noise SD: the variance model is fitted over the calibration loads,
             # and far outside them (a collapsed or exploded level) a linear 1/f term would be extrapolated.
@@ -428,6 +400,49 @@ class ErrorModel:
         if self.inflate != 1.0:
             noise *= self.inflate
         return noise
+
+    def _origin_days(self, per_day: int, with_var: bool):
+        """The calibration pairs cut into origin-days, the same for every draw (a fit's peaks draw several
+        windows): (noise variance model or None, horizon day and level error per origin-day, their demeaned
+        within-day noise, where it is finite, and 1 / the noise variance at their forecasts, as (origin-days,
+        per_day) arrays); None when no origin-day is usable."""
+        key = ("origin_days", per_day, with_var)
+        if key in self._cache:
+            return self._cache[key]
+        mats, preds = [], []  # per origin: errors (and forecasts) by step offset from the origin (NaN where missing)
+        for origin, pts, actual, pred in self.pairs:
+            k = np.asarray((pts - origin) // self.step, dtype=int)
+            m = np.full(k.max() + 1, np.nan)
+            m[k] = np.log(np.maximum(actual, 0) + self.offset) - np.log(np.maximum(pred, 0) + self.offset)
+            mats.append(_drop_outlying(m, PATH_OUTLIER_SDS))
+            f = np.full(k.max() + 1, np.nan)
+            f[k] = np.maximum(pred, 0)
+            preds.append(f)
+        var = self.noise_variance(mats, preds, per_day) if with_var else None
+        # Origin-days: (n_od, per_day) demeaned noise and forecasts, their horizon day and level error.
+        noise_rows, pred_rows, lev_s, lev_v = [], [], [], []
+        for m, f in zip(mats, preds):
+            nd = -(-len(m) // per_day)
+            pad = nd * per_day - len(m)
+            mm = np.concatenate([m, np.full(pad, np.nan)]).reshape(nd, per_day)
+            ff = np.concatenate([f, np.full(pad, np.nan)]).reshape(nd, per_day)
+            for s in range(nd):
+                ok = np.isfinite(mm[s])
+                if ok.sum() < max(1, per_day // 4):
+                    continue
+                mu = float(mm[s][ok].mean())
+                lev_s.append(s)
+                lev_v.append(mu)
+                noise_rows.append(mm[s] - mu)
+                pred_rows.append(ff[s])
+        if not lev_v:
+            self._cache[key] = None
+            return None
+        lev_s, lev_v = np.asarray(lev_s), np.asarray(lev_v)
+        noise_mat, pred_mat = np.vstack(noise_rows), np.vstack(pred_rows)
+        inv_src_var = None if var is None else 1.0 / var(pred_mat)
+        self._cache[key] = out = (var, lev_s, lev_v, noise_mat, np.isfinite(noise_mat), inv_src_var)
+        return out
 
     def noise_variance(self, mats: list[np.ndarray], preds: list[np.ndarray], per_day: int):
         """var(noise | forecast f) = a + b / (f + offset), fitted by least squares (a, b >= 0) on the squared
