@@ -69,15 +69,12 @@ def test_forecast_peaks_from_forecast_frame_fallback():
 
 
 def test_forecast_peaks_uses_sample_paths_of_a_fitted_model():
-    class Fitted:  # the engine's protocol: end_, step_, key, events_, sample_paths, predict_native
+    class Fitted:  # the engine's protocol: end_, step_, key, events_, point_and_paths
         end_, step_, key, events_ = TS[0], pd.Timedelta("1min"), "cart/us/requests", None
 
-        def predict_native(self, ts, events=None):
-            return np.full(len(ts), 50.0)
-
-        def sample_paths(self, ts, n_paths=1000, seed=None, events=None):
+        def point_and_paths(self, ts, n_paths=1000, seed=None, events=None):
             self.asked = (len(ts), n_paths, events)
-            return np.full((n_paths, len(ts)), 50.0) + np.arange(n_paths)[:, None]
+            return np.full(len(ts), 50.0), np.full((n_paths, len(ts)), 50.0) + np.arange(n_paths)[:, None]
 
     f = Fitted()
     out = forecast_peaks(f, _occ(hours=24), n_paths=100)
