@@ -45,33 +45,39 @@ def forecast_file(spark: SparkSession, config: PipelineConfig, actuals: str | Pa
             history, last_day = _lookback(good, config.forecast.history_days, path)
             run_date = run_date or last_day
             fitted = fit_nodes(spark, config, history, asdict(config.forecast), prog, "fit and forecast")
-            stamp = {"run_id": F.lit(f"file-{run_date:%Y%m%d}"), "run_date": F.lit(run_date)}
-            stamped = fitted.stamped(stamp)
-            prog.stage("reconcile and write")
-            forecasts, info = reconcile(spark, config, stamped, history)
-            reports = stamped.rows("report")
-            outputs = {
-                "forecasts": conform(forecasts.withColumns(stamp), FORECASTS),
-                "forecast_components": conform(stamped.rows("component"), FORECAST_COMPONENTS),
-                "outlier_flags": conform(stamped.rows("flag").withColumn("reason", F.col("flag_reason")),
-                                         OUTLIER_FLAGS),
-                "event_peaks": conform(stamped.rows("peak"), EVENT_PEAKS),
-                "failures": conform(reports.where(F.col("status") != "ok"), FAILURES),
-                "quarantine": checked.where(F.col("reason").isNotNull())
-                              .select("line_number", "raw", "reason", "detail"),
-            }
-            paths = concurrently({name: (lambda df=df, name=name: _write(df, out / name, fmt))
-                                  for name, df in outputs.items()})
-            counts = series_counts(reports)
-            rows = {name: spark.read.format(fmt).option("header", True).load(p).count() if fmt == "csv"
-                    else spark.read.parquet(p).count() for name, p in paths.items()}
-            fitted.unpersist()
+            try:
+                info, paths, counts, rows = _reconcile_and_write(spark, config, fitted, history, checked, run_date,
+                                                                 out, fmt, prog)
+            finally:
+                fitted.unpersist()
         finally:
             checked.unpersist()
     summary = dict(source=str(path), out=str(out.resolve()), run_date=str(run_date), series_in=fitted.nodes, **counts,
                    rows=rows, reconciliation=info, seconds=round(time.monotonic() - started, 1), outputs=paths)
     (out / "run.json").write_text(json.dumps(summary, indent=2, default=str))
     return summary
+
+
+def _reconcile_and_write(spark, config, fitted, history, checked, run_date, out: Path, fmt: str, prog):
+    """Reconcile the fitted nodes and write every output (and the quarantined rows) under `out`:
+    (reconciliation info, paths by output, series counts, rows read back per output)."""
+    stamp = {"run_id": F.lit(f"file-{run_date:%Y%m%d}"), "run_date": F.lit(run_date)}
+    stamped = fitted.stamped(stamp)
+    prog.stage("reconcile and write")
+    forecasts, info = reconcile(spark, config, stamped, history)
+    reports = stamped.rows("report")
+    outputs = {
+        "forecasts": conform(forecasts.withColumns(stamp), FORECASTS),
+        "forecast_components": conform(stamped.rows("component"), FORECAST_COMPONENTS),
+        "outlier_flags": conform(stamped.rows("flag").withColumn("reason", F.col("flag_reason")), OUTLIER_FLAGS),
+        "event_peaks": conform(stamped.rows("peak"), EVENT_PEAKS),
+        "failures": conform(reports.where(F.col("status") != "ok"), FAILURES),
+        "quarantine": checked.where(F.col("reason").isNotNull()).select("line_number", "raw", "reason", "detail"),
+    }
+    paths = concurrently({name: (lambda df=df, name=name: _write(df, out / name, fmt)) for name, df in outputs.items()})
+    rows = {name: spark.read.format(fmt).option("header", True).load(p).count() if fmt == "csv"
+            else spark.read.parquet(p).count() for name, p in paths.items()}
+    return info, paths, series_counts(reports), rows
 
 
 def _lookback(good: DataFrame, days: int, path) -> tuple[DataFrame, date]:
