@@ -61,3 +61,12 @@ def test_a_config_kept_elsewhere_still_finds_the_event_calendars(tmp_path, repo,
     monkeypatch.chdir(repo)
     config = load_config(path)
     assert config.resolve(config.events_dir) == repo / "conf" / "events"
+
+
+def test_no_default_config_says_to_pass_one(tmp_path, monkeypatch):
+    # An installed wheel has no conf/ beside the package: the default path is then missing.
+    import cloudtune.config.pipeline as pipeline
+
+    monkeypatch.setattr(pipeline, "DEFAULT_CONFIG", tmp_path / "conf" / "pipeline.yaml")
+    with pytest.raises(ConfigError, match="pass --config PATH"):
+        load_config()

@@ -9,6 +9,7 @@ from pathlib import Path
 from cloudtune.backtest.settings import BacktestSettings
 from cloudtune.config.durations import parse_duration
 from cloudtune.config.strict import from_dict, load_yaml
+from cloudtune.errors import ConfigError
 from cloudtune.models.settings import ModelSettings
 from cloudtune.outliers.settings import OutlierSettings
 from cloudtune.reconcile.settings import ReconcileSettings
@@ -119,6 +120,9 @@ class PipelineConfig:
 
 def load_config(path: str | Path | None = None) -> PipelineConfig:
     """Load and validate a pipeline config; `None` means the bundled conf/pipeline.yaml."""
+    if path is None and not DEFAULT_CONFIG.exists():
+        raise ConfigError(f"no --config given and the default {DEFAULT_CONFIG} does not exist: an installed wheel "
+                          "carries no conf/ folder, so pass --config PATH (e.g. conf/pipeline.yaml of a checkout)")
     path = Path(path) if path is not None else DEFAULT_CONFIG
     data = load_yaml(path)
     data = dict(data or {})
