@@ -40,6 +40,8 @@ def _window_mask(ts: pd.DatetimeIndex, events: pd.DataFrame, ramps: bool = True)
     for row in events.itertuples():
         s = row.start - (row.ramp_before if ramps else pd.Timedelta(0))
         e = row.end + (row.decay_after if ramps else pd.Timedelta(0))
+        if pd.isna(s) or pd.isna(e):  # an open or unknown window masks nothing (as a comparison with NaT)
+            continue
         if ordered:
             m[ts.searchsorted(s):ts.searchsorted(e)] = True
         else:

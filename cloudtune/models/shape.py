@@ -56,7 +56,9 @@ def robust_recent_mean(rows: np.ndarray, age: np.ndarray, halflife_days: float) 
             rows = np.clip(rows, med - 3 * mad, med + 3 * mad)
         w = 0.5 ** ((age - age.min()) / halflife_days)
         w = np.where(np.isfinite(rows), w[:, None], 0.0)
-        return np.nansum(np.where(np.isfinite(rows), rows, 0.0) * w, axis=0) / np.maximum(w.sum(axis=0), 1e-300)
+        den = w.sum(axis=0)
+        num = np.nansum(np.where(np.isfinite(rows), rows, 0.0) * w, axis=0)
+        return np.where(den > 0, num / np.maximum(den, 1e-300), np.nan)  # NaN: no row has the slot
 
 
 def clip_departure(prof: np.ndarray, pooled: np.ndarray, k: float = 3.0) -> np.ndarray:
@@ -113,9 +115,10 @@ class IntradayShape:
         self.profiles_ = {}
         self.n_days_used_ = {}
         age = (n_days - 1 - np.arange(n_days)).astype(float)
+        whole = usable
         partial = recent & (cover >= self.min_partial) & (cover < self.min_coverage) & np.isfinite(mean)
-        if partial.any() and usable.any():
-            self._fit_groups(rel, usable, groups, age, day_types, neutral)
+        if partial.any() and whole.any():
+            self._fit_groups(rel, whole, whole, groups, age, day_types, neutral)
             rel = rel.copy()
             for d in np.nonzero(partial)[0]:
                 have = np.isfinite(grid[d])
@@ -125,24 +128,30 @@ class IntradayShape:
                     rel[d] = grid[d] / scale if scale > 0 else np.nan
                 else:
                     rel[d] = grid[d] - (np.nanmean(grid[d][have]) - expect.mean())
-            usable = usable | (partial & np.isfinite(rel).any(axis=1))
+            usable = whole | (partial & np.isfinite(rel).any(axis=1))
             self.profiles_, self.n_days_used_ = {}, {}
-        self._fit_groups(rel, usable, groups, age, day_types, neutral)
+        self._fit_groups(rel, usable, whole, groups, age, day_types, neutral)
         return self
 
-    def _fit_groups(self, rel, usable, groups, age, day_types, neutral):
+    def _fit_groups(self, rel, usable, whole, groups, age, day_types, neutral):
+        """Profiles from the `usable` days. A group needs a whole day of its own (else it falls back to the pooled
+        profile); partial days only add to the slots they have, so they do not count towards the 3 days below
+        which a regular group's departure from the pooled profile is clipped (`n_days_used_` counts whole days).
+        A slot no day of a group has takes the pooled profile's value."""
         slots = rel.shape[1]
         all_prof = self._center(rel[usable], age[usable]) if usable.any() else np.full(slots, neutral)
         self.profiles_["__all__"] = self._finish(all_prof, neutral)
         for g in np.unique(groups):
-            rows = usable & (groups == g)
-            self.n_days_used_[str(g)] = int(rows.sum())
-            if rows.sum() == 0:
+            in_group = groups == g
+            n_whole = int((whole & in_group).sum())
+            self.n_days_used_[str(g)] = n_whole
+            if n_whole == 0:
                 continue
+            rows = usable & in_group
             prof = self._center(rel[rows], age[rows])
-            if rows.sum() < 3 and (day_types is None or g in day_types) and usable.sum() > rows.sum():
+            if n_whole < 3 and (day_types is None or g in day_types) and whole.sum() > n_whole:
                 prof = clip_departure(prof, all_prof)
-            self.profiles_[str(g)] = self._finish(prof, neutral)
+            self.profiles_[str(g)] = self._finish(np.where(np.isfinite(prof), prof, all_prof), neutral)
 
     def _center(self, rows: np.ndarray, age: np.ndarray) -> np.ndarray:
         return robust_recent_mean(rows, age, self.halflife_days)
@@ -169,7 +178,8 @@ def holdout_errors(grid: np.ndarray, structures: dict, multiplicative: bool = Tr
     (as `IntradayShape.profile` falls back). The error is the mean absolute difference between the held-out day's
     relative profile (values / its mean, or minus it) and that estimate. The work is on hourly block means (a
     grid of `S` slots with `S % 24 == 0`): the minute noise, the same for every structure, averages out, and a
-    held-out day costs a few small array operations.
+    held-out day costs a few small array operations. Only whole days are held out and estimated from: the partial
+    days that `IntradayShape` adds to the slots they have would tell structures apart on a fraction of a day.
     Returns an array (held-out days, structures), columns in the order of `structures`; no rows when the history
     is too short to hold a day out."""
     first = max(0, len(grid) - 7 * weeks - max(holdout, 0))  # older days are in no held-out day's window

@@ -292,3 +292,14 @@ def test_calibration_refits_that_skip_event_learning_give_the_same_quantiles(mon
     monkeypatch.setattr(engine, "learned_effects_reach", lambda *a: True)
     slow = spec.fit(history, events=cal).forecast("3d", "1h", (0.5, 0.9, 0.99), events=cal)
     pd.testing.assert_frame_equal(fast, slow)
+
+
+def test_an_event_with_no_end_masks_nothing():
+    from cloudtune.models.engine import _window_mask
+
+    ts = pd.date_range("2025-01-01", periods=96, freq="1h", tz="UTC")
+    events = pd.DataFrame({"start": [ts[10], ts[50]], "end": [pd.NaT, ts[60]],
+                           "ramp_before": pd.Timedelta(0), "decay_after": pd.Timedelta(0)})
+    mask = _window_mask(ts, events)
+    assert mask.sum() == 10 and mask[50:60].all()
+    np.testing.assert_array_equal(mask, _window_mask(ts[::-1], events)[::-1])  # the unsorted path agrees

@@ -50,3 +50,36 @@ def test_partial_day_counts_where_it_has_data_as_the_whole_day_would():
 def test_a_few_hours_are_not_a_day(cover):
     grid = grid_with_partial_last_day(100 * day_shape(4), cover=cover)
     np.testing.assert_array_equal(fit(grid).profile(0), fit(grid, min_partial=1.0).profile(0))
+
+
+def test_a_group_with_only_a_partial_day_falls_back_to_the_pooled_profile():
+    # A Sunday seen only up to noon: its own profile would have nothing in the afternoon.
+    grid = grid_with_partial_last_day(100 * day_shape(10), cover=0.5)
+    groups = np.array([0] * (len(grid) - 1) + [6])
+    shape = IntradayShape(smooth=1).fit(grid, groups)
+    np.testing.assert_array_equal(shape.profile(6), shape.profile("__all__"))
+    assert shape.profile(6).min() > 0.5 and shape.n_days_used_["6"] == 0
+
+
+def test_partial_days_do_not_count_towards_the_clipping_of_a_small_group():
+    rng = np.random.default_rng(3)
+    base = 100 * day_shape(10)
+    others = base * np.exp(rng.normal(0, 0.02, (10, S)))
+    a = base * np.exp(rng.normal(0, 0.02, (2, S)))
+    a[1, 20] *= 5  # an outlier slot on one of group a's two whole days
+    partial = base.copy()
+    partial[60:] = np.nan  # a partial day of group a (slots 0-59, 15-24 missing), silent at the spike's slot:
+    partial[15:25] = np.nan  # there group a has two values, which no per-slot median can clip
+    grid = np.vstack([others, a, partial[None, :]])
+    groups = np.array(["b"] * 10 + ["a", "a", "a"])
+    with_partial = IntradayShape(smooth=1).fit(grid, groups, day_types={"a", "b"}).profile("a")
+    whole_only = IntradayShape(smooth=1, min_partial=1.0).fit(grid, groups, day_types={"a", "b"}).profile("a")
+    assert with_partial[20] < 1.5 * whole_only[20]
+    assert with_partial[20] < 2 * (base / base.mean())[20]
+
+
+def test_a_slot_missing_every_day_takes_the_level_not_zero():
+    grid = grid_with_partial_last_day(100 * day_shape(10), cover=1.0)
+    grid[:, 5] = np.nan  # the feed never reports at 01:15
+    prof = IntradayShape(smooth=1).fit(grid, np.zeros(len(grid), int)).profile(0)
+    assert prof[5] > 0.5
