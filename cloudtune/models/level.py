@@ -140,6 +140,7 @@ class DailyLevel:
                     # breaks: a break must be a kink, not curvature. (Detection only; the fit stays piecewise.)
                     base = np.column_stack([base, fourier(days[ok].asi8 / NS_PER_DAY, 365.25, 1)])
                 yd = y if detect_y is None else np.where(np.isfinite(detect_y), detect_y, y)
+                self.break_test_ = (t[ok], yd[ok], base)  # the test's days, level and design (for diagnostics)
                 detected = detect_breaks(t[ok], yd[ok], base, fixed=fixed, max_breaks=self.settings.max_breaks,
                                          penalty=self.settings.break_penalty,
                                          min_gap=self.settings.min_break_gap_days)
