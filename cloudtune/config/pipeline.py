@@ -122,7 +122,8 @@ def load_config(path: str | Path | None = None) -> PipelineConfig:
     """Load and validate a pipeline config; `None` means the bundled conf/pipeline.yaml."""
     if path is None and not DEFAULT_CONFIG.exists():
         raise ConfigError(f"no --config given and the default {DEFAULT_CONFIG} does not exist: an installed wheel "
-                          "carries no conf/ folder, so pass --config PATH (e.g. conf/pipeline.yaml of a checkout)")
+                          "carries no conf/ folder, so pass --config PATH (or load_config(path)), e.g. a checkout's "
+                          "conf/pipeline.yaml")
     path = Path(path) if path is not None else DEFAULT_CONFIG
     data = load_yaml(path)
     data = dict(data or {})

@@ -115,6 +115,7 @@ class DailyLevel:
         `known_knots`: reuse these knots (days since t0) instead of detecting (used by calibration refits).
         `detect_y`: a less noisy daily level for the break test only, on the same days (default `y`)."""
         ok = np.isfinite(y)
+        self.break_test_ = None  # set below when this fit runs the break test
         self.t0_ = int(days[ok][0].value) if ok.any() else int(days[0].value)
         self.t_end_ = None  # no damping while fitting (set below, once the knots are known)
         self.extra_ = list(extra)

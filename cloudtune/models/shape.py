@@ -8,8 +8,8 @@ fit per minute.
 
 A day with 80% of its slots or more is a whole day. A partial one (from 25%: a history ending mid-day, a few hours
 missing) has no mean of its own to divide by, since its hours are not the day's average; it is scaled by what the
-whole days' profile expects over its slots instead, and then counts in the slots it has. The latest, usually
-partial, day is the most recent evidence of the shape, and a history cut mid-day used to lose it.
+whole days' profile expects over its slots instead, and then counts in the slots it has: in a history cut
+mid-day, the latest day is the most recent evidence of the shape.
 """
 from __future__ import annotations
 

@@ -55,3 +55,22 @@ def test_file_mode_flags_are_checked_before_spark(tmp_path):
     done = subprocess.run([sys.executable, "-m", "cloudtune.cli", "forecast", "--actuals", str(tmp_path / "x.csv"),
                            "--out", str(tmp_path / "o")], capture_output=True, text=True, cwd=tmp_path, timeout=120)
     assert done.returncode == 2 and "x.csv" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_failed_write_raises_and_releases_the_persisted_rows(spark, spark_config, actuals_csv, tmp_path, repo,
+                                                               monkeypatch):
+    import cloudtune.spark.file_mode as file_mode
+
+    real_write = file_mode._write
+
+    def failing(df, folder, fmt):
+        if folder.name == "event_peaks":
+            raise OSError(f"disk full writing {folder}")
+        return real_write(df, folder, fmt)
+
+    monkeypatch.setattr(file_mode, "_write", failing)
+    config = with_overrides(spark_config, str(repo / "conf" / "events" / "us.yaml"), "6h", "1h")
+    persisted = spark.sparkContext._jsc.getPersistentRDDs().size()
+    with pytest.raises(OSError, match="event_peaks"):
+        forecast_file(spark, config, actuals_csv, tmp_path / "out", "parquet", progress=False)
+    assert spark.sparkContext._jsc.getPersistentRDDs().size() == persisted
