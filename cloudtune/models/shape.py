@@ -135,9 +135,9 @@ class IntradayShape:
 
     def _fit_groups(self, rel, usable, whole, groups, age, day_types, neutral):
         """Profiles from the `usable` days. A group needs a whole day of its own (else it falls back to the pooled
-        profile); partial days only add to the slots they have, so they do not count towards the 3 days below
-        which a regular group's departure from the pooled profile is clipped (`n_days_used_` counts whole days).
-        A slot no day of a group has takes the pooled profile's value."""
+        profile; `n_days_used_` counts whole days); partial days add to the slots they have. In the slots a regular
+        group has seen on fewer than 3 days, where a per-slot median cannot tell a spike, its departure from the
+        pooled profile is clipped (`clip_departure`). A slot no day of a group has takes the pooled value."""
         slots = rel.shape[1]
         all_prof = self._center(rel[usable], age[usable]) if usable.any() else np.full(slots, neutral)
         self.profiles_["__all__"] = self._finish(all_prof, neutral)
@@ -149,8 +149,10 @@ class IntradayShape:
                 continue
             rows = usable & in_group
             prof = self._center(rel[rows], age[rows])
-            if n_whole < 3 and (day_types is None or g in day_types) and whole.sum() > n_whole:
-                prof = clip_departure(prof, all_prof)
+            if (day_types is None or g in day_types) and whole.sum() > n_whole:
+                thin = np.isfinite(rel[rows]).sum(axis=0) < 3  # slots seen on fewer than 3 of the group's days
+                if thin.any():
+                    prof = np.where(thin, clip_departure(prof, all_prof), prof)
             self.profiles_[str(g)] = self._finish(np.where(np.isfinite(prof), prof, all_prof), neutral)
 
     def _center(self, rows: np.ndarray, age: np.ndarray) -> np.ndarray:

@@ -100,3 +100,21 @@ def test_a_slot_missing_from_a_group_takes_the_pooled_value():
     shape = IntradayShape(smooth=1).fit(grid, groups)
     truth = day_shape(10) / day_shape(10).mean()
     assert abs(shape.profile(1)[5] / truth[5] - 1) < 0.05
+
+
+def test_slots_a_partial_day_fills_to_three_keep_a_small_groups_own_shape():
+    # Group a's mornings really differ (a bump at 02:30-06:15) on its 2 whole days and its partial day: where three
+    # days agree, a per-slot median can tell shape from spike, so the departure is not clipped there.
+    rng = np.random.default_rng(4)
+    base = 100 * day_shape(10)
+    bumped = base.copy()
+    bumped[10:25] *= 1.5
+    others = base * np.exp(rng.normal(0, 0.02, (10, S)))
+    a = bumped * np.exp(rng.normal(0, 0.02, (2, S)))
+    partial = bumped * np.exp(rng.normal(0, 0.02, S))
+    partial[60:] = np.nan
+    grid = np.vstack([others, a, partial[None, :]])
+    groups = np.array(["b"] * 10 + ["a", "a", "a"])
+    shape = IntradayShape(smooth=1).fit(grid, groups, day_types={"a", "b"})
+    lift = shape.profile("a")[10:25] / shape.profile("b")[10:25]
+    assert lift.mean() > 1.35
