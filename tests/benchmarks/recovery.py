@@ -32,7 +32,7 @@ import pandas as pd
 
 from cloudtune.simulate import simulate_fleet  # before the engine: importing the engine first is circular
 from cloudtune.models.engine import CloudTuneModel  # noqa: E402  (engine -> events -> config -> backtest -> engine)
-from cloudtune.models.breaks import hinge  # noqa: E402
+from cloudtune.models.breaks import _rss, hinge  # noqa: E402
 from cloudtune.models.level import NS_PER_DAY  # noqa: E402
 
 KEY = ["service", "region", "metric"]
@@ -102,11 +102,7 @@ def oracle_found(fitted, true_dates) -> int:
     for i, k in enumerate(truth):
         X = np.column_stack([base, hinge(t, truth[:i] + truth[i + 1:])])
         candidates = np.arange(np.round(k) - MATCH_DAYS, np.round(k) + MATCH_DAYS + 1)
-        rss = []
-        for c in candidates:
-            Xc = np.column_stack([X, np.maximum(0.0, t - c)])
-            r = y - Xc @ np.linalg.lstsq(Xc, y, rcond=None)[0]
-            rss.append(float(r @ r))
+        rss = [_rss(np.column_stack([X, hinge(t, [c])]), y) for c in candidates]  # the detector's least squares
         found += abs(candidates[int(np.argmin(rss))] - k) <= 1
     return int(found)
 
