@@ -36,13 +36,7 @@ def reconcile_frame(base: pd.DataFrame, hierarchy: Hierarchy, projection: Projec
     Y = np.full((n_ts, n), np.nan)
     Y[t_code, node] = base["mean"].to_numpy(dtype=float)
     _require_complete(Y, base, t_code, hierarchy, "mean")
-    bottom_cols = hierarchy.bottom_slice
-    reconciled = np.clip(Y @ projection.P.T, 0.0, None)
-    means = reconciled @ hierarchy.S.T
-
-    out = base.copy()
-    out["base_mean"] = base["mean"].astype(float)
-    out["mean"] = means[t_code, node]
+    base_q = None
     if qcols:
         on_bottom = node >= n - m
         base_q = np.full((n_ts, m, len(qcols)), np.nan)
@@ -51,19 +45,50 @@ def reconcile_frame(base: pd.DataFrame, hierarchy: Hierarchy, projection: Projec
             t, j, k = (int(i[0]) for i in np.nonzero(np.isnan(base_q)))
             raise InputError(f"{qcols[k]} is missing for series {hierarchy.node_labels()[n - m + j]} at "
                              f"{_ts_at(base, t_code, t)}; bottom-level rows need every quantile column")
-        q = np.empty((n_ts, n, len(qcols)))
-        q[:, bottom_cols] = bottom_quantiles(reconciled, Y[:, bottom_cols], base_q)
-        spreads = q[:, bottom_cols] - reconciled[..., None]
-        parents = np.arange(n - m)
-        if len(parents):
-            for k in range(len(qcols)):
-                q[:, parents, k] = means[:, parents] + parent_spreads(spreads[..., k], hierarchy.S[parents],
-                                                                      projection.correlation)
-            q[:, parents] = ordered_non_negative(q[:, parents])
-        for k, col in enumerate(qcols):
-            out[col] = q[t_code, node, k]
+    means, q = reconcile_arrays(Y, base_q, hierarchy, projection)
+
+    out = base.copy()
+    out["base_mean"] = base["mean"].astype(float)
+    out["mean"] = means[t_code, node]
+    for k, col in enumerate(qcols):
+        out[col] = q[t_code, node, k]
     out["reconciliation"] = projection.method
     return out
+
+
+def reconcile_arrays(Y: np.ndarray, base_q: np.ndarray | None, hierarchy: Hierarchy, projection: Projection
+                     ) -> tuple[np.ndarray, np.ndarray | None]:
+    """The maths of one block. Y: T x n base means (columns in the order of S's rows); base_q: T x m x k base
+    quantiles of the bottom series, low to high, or None. Returns the T x n reconciled means and T x n x k
+    quantiles (None without base_q)."""
+    n, m = hierarchy.S.shape
+    bottom_cols = hierarchy.bottom_slice
+    reconciled = np.clip(Y @ projection.P.T, 0.0, None)
+    means = reconciled @ hierarchy.S.T
+    if base_q is None:
+        return means, None
+    q = np.empty((len(Y), n, base_q.shape[2]))
+    q[:, bottom_cols] = bottom_quantiles(reconciled, Y[:, bottom_cols], base_q)
+    spreads = q[:, bottom_cols] - reconciled[..., None]
+    parents = np.arange(n - m)
+    if len(parents):
+        for k in range(base_q.shape[2]):
+            q[:, parents, k] = means[:, parents] + parent_spreads(spreads[..., k], hierarchy.S[parents],
+                                                                  projection.correlation)
+        q[:, parents] = ordered_non_negative(q[:, parents])
+    return means, q
+
+
+def node_indices(keys: pd.DataFrame, hierarchy: Hierarchy) -> np.ndarray:
+    """The row of S of each key row (service, region, metric, level); raises naming the keys that are not nodes."""
+    keys = keys[NODE_COLUMNS].astype(str)
+    index = {tuple(k): i for i, k in enumerate(hierarchy.nodes[NODE_COLUMNS].astype(str).itertuples(index=False))}
+    found = np.array([index.get(tuple(k), -1) for k in keys.itertuples(index=False)], dtype=np.int64)
+    if (found < 0).any():
+        bad = keys[found < 0]
+        raise InputError(f"rows for {shorten((bad.level + ':' + bad.service + '/' + bad.region + '/' + bad.metric), 5)}"
+                         f" are not nodes of the {hierarchy.label} hierarchy; check the level and the '*' keys")
+    return found
 
 
 def _locate(base: pd.DataFrame, hierarchy: Hierarchy) -> tuple[np.ndarray, np.ndarray]:
@@ -77,13 +102,7 @@ def _locate(base: pd.DataFrame, hierarchy: Hierarchy) -> tuple[np.ndarray, np.nd
     combo_code, combos = pd.factorize(combo)
     first = np.empty(len(combos), dtype=np.int64)
     first[combo_code[::-1]] = np.arange(len(base))[::-1]  # each combination's first row
-    keys = base[NODE_COLUMNS].iloc[first].astype(str)
-    index = {tuple(k): i for i, k in enumerate(hierarchy.nodes[NODE_COLUMNS].astype(str).itertuples(index=False))}
-    found = np.array([index.get(tuple(k), -1) for k in keys.itertuples(index=False)], dtype=np.int64)
-    if (found < 0).any():
-        bad = keys[found < 0]
-        raise InputError(f"rows for {shorten((bad.level + ':' + bad.service + '/' + bad.region + '/' + bad.metric), 5)}"
-                         f" are not nodes of the {hierarchy.label} hierarchy; check the level and the '*' keys")
+    found = node_indices(base[NODE_COLUMNS].iloc[first], hierarchy)
     node = found[combo_code]
     t_code = pd.factorize(base["ts"])[0]
     pair = t_code.astype(np.int64) * len(hierarchy.nodes) + node

@@ -64,13 +64,15 @@ class NodeOutputs:
 def fit_nodes(spark: SparkSession, config: PipelineConfig, history: DataFrame, run: dict, progress: Progress,
               stage: str) -> NodeOutputs:
     """Every node of the hierarchy through run_series; the wide rows, persisted for the writes that split them."""
-    from cloudtune.spark.reconcile import aggregate_levels_spark
+    from cloudtune.spark.reconcile import aggregate_levels_spark, planned_block_seconds
 
     levels = list(config.reconcile.levels)
     nodes = aggregate_levels_spark(history, levels, min_share=config.reconcile.total_min_share)
-    total = count_nodes(history.select(*KEYS).distinct().toPandas(), levels)
+    series_keys = history.select(*KEYS).distinct().toPandas()
+    total = count_nodes(series_keys, levels)
     progress.stage(stage, total)
     runner = make_series_runner(run, asdict(config.model), asdict(config.outliers), events_records(config),
+                                planned_block_seconds(series_keys, config.reconcile, run["grain"]),
                                 counter=progress.done)
     wide = nodes.groupBy(*KEYS, "level").applyInPandas(runner, WIDE_SCHEMA).persist(StorageLevel.DISK_ONLY)
     # Fit here, once: every later write reads the persisted rows (and progress counts this stage). On disk, not
@@ -95,7 +97,7 @@ def reconcile(spark: SparkSession, config: PipelineConfig, outputs: NodeOutputs,
     from cloudtune.spark.reconcile import reconcile_spark
 
     base = outputs.rows("forecast").select(*KEYS, "level", "grain", "ts", "mean", "p50", "p90", "p99", "model",
-                                           "peak_to_mean")
+                                           F.col("peak_to_mean_steps").alias("peak_to_mean"))
     residuals = outputs.rows("residual").select(*KEYS, "level", "ts", "residual")
     return reconcile_spark(spark, base, residuals, config.reconcile,
                            history if config.reconcile.method == "top_down" else None)

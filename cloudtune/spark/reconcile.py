@@ -13,7 +13,7 @@ import logging
 import pandas as pd
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
-from pyspark.sql.types import DoubleType, StringType, StructField, StructType
+from pyspark.sql.types import ArrayType, DoubleType, StringType, StructField, StructType
 
 from cloudtune.errors import InputError, shorten
 from cloudtune.reconcile.hierarchy import ALL, BOTTOM, KEY, LEVELS, NODE_COLUMNS, PARTITIONS, SUM_ORDER_SLACK, \
@@ -37,6 +37,8 @@ def reconcile_spark(spark: SparkSession, base_forecasts: DataFrame, residuals: D
     base_forecasts: service, region, metric, level, grain, ts, mean and pNN columns (others pass through; existing
         base_mean / reconciliation columns are replaced), one row per node, grain and ts, for every node of every
         configured level. It is read twice (a per-node summary, then the rows): persist it if it is expensive.
+        Or packed (cloudtune.reconcile.packed): mean, pNN (and any other value column) arrays, one row per node,
+        grain and block starting at `ts`, the blocks the same for every node; the result is long rows either way.
     residuals: service, region, metric, level, ts, residual (actual - fitted) for the nodes of every level, at one
         common grain over a common window (e.g. hourly in-sample one-step residuals of the last 28 days); a node
         may lack some hours (the covariance is pairwise). None: no MinT (fallback) and comonotone parent quantiles.
@@ -46,9 +48,11 @@ def reconcile_spark(spark: SparkSession, base_forecasts: DataFrame, residuals: D
     _require(base_forecasts, BASE_COLUMNS, "base_forecasts")
     qcols = quantile_columns(base_forecasts.columns)
     unit_cols = PARTITIONS[settings.partition]
+    packed = isinstance(base_forecasts.schema["mean"].dataType, ArrayType)
     # One small row per node and grain: the keys to build S from, and what a full time alignment needs.
+    steps = F.sum(F.size("mean")) if packed else F.count(F.lit(1))
     stats = (base_forecasts.groupBy(*NODE_COLUMNS, "grain")
-             .agg(F.count(F.lit(1)).alias("rows"), F.min("ts").alias("first"), F.max("ts").alias("last")).toPandas())
+             .agg(steps.alias("rows"), F.min("ts").alias("first"), F.max("ts").alias("last")).toPandas())
     if stats.empty:
         raise InputError("base_forecasts is empty: nothing to reconcile")
     for col in [*NODE_COLUMNS, "grain"]:
@@ -73,12 +77,16 @@ def reconcile_spark(spark: SparkSession, base_forecasts: DataFrame, residuals: D
 
     base = base_forecasts.drop(*[c for c in ADDED if c in base_forecasts.columns])
     for col in ["mean", *qcols]:
-        base = base.withColumn(col, F.col(col).cast("double"))
-    schema = StructType([*base.schema.fields, StructField("base_mean", DoubleType()),
+        base = base.withColumn(col, F.col(col).cast("array<double>" if packed else "double"))
+    long_fields = [StructField(f.name, DoubleType()) if isinstance(f.dataType, ArrayType) else f
+                   for f in base.schema.fields]
+    schema = StructType([*long_fields, StructField("base_mean", DoubleType()),
                          StructField("reconciliation", StringType())])
     # S, P and the correlation grow with the square of a metric's series: broadcast once, not pickled per task.
     fitted_handle = spark.sparkContext.broadcast(fitted)
-    runner = make_block_reconciler(fitted_handle, unit_cols, schema.fieldNames())
+    runner = make_block_reconciler(fitted_handle, unit_cols, schema.fieldNames(), packed)
+    if packed:  # each packed row already holds one block: group by where it starts
+        return base.groupBy(*unit_cols, "grain", "ts").applyInPandas(runner, schema), info
     seconds = block_seconds(stats, settings, unit_cols)
     log.info("reconcile in blocks of %s", pd.Timedelta(seconds=seconds))
     blocked = base.withColumn(_BLOCK, F.floor(F.col("ts").cast("long") / F.lit(seconds)))
@@ -140,23 +148,42 @@ def block_seconds(stats: pd.DataFrame, settings: ReconcileSettings, unit_cols: l
     from cloudtune.models.grain import parse_grain
 
     nodes = int(stats.groupby([*unit_cols, "grain"]).size().max())
-    step = int(min(parse_grain(g) for g in stats["grain"].unique()).total_seconds())
+    return _block_for(nodes, min(parse_grain(g) for g in stats["grain"].unique()), settings)
+
+
+def planned_block_seconds(series_keys: pd.DataFrame, settings: ReconcileSettings, grain: str) -> int:
+    """block_seconds before anything is fitted, from the series keys (one row per series) and the run's grain:
+    the blocks the fit packs its forecasts in (a node forecast at a coarser grain has fewer rows per block)."""
+    from cloudtune.models.grain import parse_grain
+
+    nodes = pd.concat([series_keys[[*LEVELS[level], "metric"]].drop_duplicates()
+                       for level in check_levels(settings.levels)])
+    largest = int(nodes.groupby(PARTITIONS[settings.partition]).size().max())
+    return _block_for(largest, parse_grain(grain), settings)
+
+
+def _block_for(nodes: int, step: pd.Timedelta, settings: ReconcileSettings) -> int:
+    step = int(step.total_seconds())
     fits = max(1, settings.max_block_rows // max(nodes, 1)) * step
     return int(min(settings.block_seconds, max(step, fits)))
 
 
-def make_block_reconciler(fitted, unit_cols: list[str], columns: list[str]):
+def make_block_reconciler(fitted, unit_cols: list[str], columns: list[str], packed: bool = False):
     """The applyInPandas function. It closes over column names and a broadcast handle of
     {unit: (Hierarchy, Projection)}; each block only looks its hierarchy up and multiplies."""
 
     def run_block(rows: pd.DataFrame) -> pd.DataFrame:
         from cloudtune.errors import CloudTuneError
         from cloudtune.reconcile.frame import reconcile_frame
+        from cloudtune.reconcile.packed import reconcile_packed
 
         unit = tuple(str(rows[c].iloc[0]) for c in unit_cols)
         hierarchy, projection = fitted.value[unit]
         try:
-            out = reconcile_frame(rows.drop(columns=[_BLOCK]), hierarchy, projection)
+            if packed:
+                out = reconcile_packed(rows, hierarchy, projection)
+            else:
+                out = reconcile_frame(rows.drop(columns=[_BLOCK]), hierarchy, projection)
         except CloudTuneError as exc:
             raise InputError(f"reconciling {hierarchy.label}, grain {rows['grain'].iloc[0]}, block from "
                              f"{rows['ts'].min()}: {exc}") from None

@@ -1,7 +1,8 @@
 """The per-series function the Spark jobs map with applyInPandas, and the one row type it returns.
 
 One pass fits each hierarchy node once and emits every output (forecast, components, flags, peaks, residuals,
-report) as tagged rows of one wide schema; the job splits them into the Delta tables. The function closes over
+report) as tagged rows of one wide schema; the job splits them into the Delta tables. The forecast is packed (see
+cloudtune.reconcile.packed): a row per reconciliation block whose mean, p50, p90 and p99 are arrays. The function closes over
 plain dicts and lists only, so it pickles small and needs nothing from the driver's process or folder.
 """
 from __future__ import annotations
@@ -13,8 +14,9 @@ AGGREGATE = "*"  # the key value of an aggregated column (service '*' is a regio
 
 # Every output of run_series as one row type, told apart by `record`.
 WIDE_SCHEMA = (
-    "record string, service string, region string, metric string, level string, ts timestamp, mean double, "
-    "p50 double, p90 double, p99 double, model string, status string, reason string, errored boolean, "
+    "record string, service string, region string, metric string, level string, ts timestamp, "
+    "mean array<double>, p50 array<double>, p90 array<double>, p99 array<double>, "
+    "peak_to_mean_steps array<double>, model string, status string, reason string, errored boolean, "
     "component string, value double, combine string, grain string, start timestamp, `end` timestamp, "
     "flag_reason string, score double, method string, team string, note string, event string, "
     "event_start timestamp, day date, peak_p50 double, peak_p90 double, peak_p99 double, peak_ts timestamp, "
@@ -23,8 +25,13 @@ WIDE_SCHEMA = (
 WIDE_COLUMNS = [part.strip().split(" ")[0].strip("`") for part in WIDE_SCHEMA.split(",")]
 
 
-def make_series_runner(run: dict, model: dict, outliers: dict, events: list[dict], counter=None):
-    """The applyInPandas function over one node's actuals (service, region, metric, level, ts, value)."""
+PACKED = ["mean", "p50", "p90", "p99", "peak_to_mean_steps"]
+
+
+def make_series_runner(run: dict, model: dict, outliers: dict, events: list[dict], block_seconds: int,
+                       counter=None):
+    """The applyInPandas function over one node's actuals (service, region, metric, level, ts, value); forecasts
+    packed in blocks of `block_seconds` (cloudtune.spark.reconcile.planned_block_seconds)."""
 
     def run_group(rows: pd.DataFrame) -> pd.DataFrame:
         from cloudtune.config.pipeline import ForecastSettings
@@ -41,7 +48,7 @@ def make_series_runner(run: dict, model: dict, outliers: dict, events: list[dict
         )
         if counter is not None:
             counter.add(1)
-        return to_wide(key, level, result)
+        return to_wide(key, level, result, block_seconds)
 
     return run_group
 
@@ -60,11 +67,15 @@ def node_events(records: list[dict], region: str) -> pd.DataFrame | None:
     return chosen if len(chosen) else None
 
 
-def to_wide(key: tuple, level: str, result) -> pd.DataFrame:
+def to_wide(key: tuple, level: str, result, block_seconds: int) -> pd.DataFrame:
+    from cloudtune.reconcile.packed import pack
+
     report = {**result.report}
     parts = [pd.DataFrame([{"record": "report", **report}])]
     if len(result.forecast):
-        parts.append(result.forecast.assign(record="forecast", model=report.get("model")))
+        forecast = result.forecast.rename(columns={"peak_to_mean": "peak_to_mean_steps"})
+        packed = pack(forecast, block_seconds, [c for c in PACKED if c in forecast])
+        parts.append(packed.assign(record="forecast", model=report.get("model")))
     if len(result.components):
         parts.append(result.components.assign(record="component"))
     if len(result.flags):
@@ -80,6 +91,8 @@ def to_wide(key: tuple, level: str, result) -> pd.DataFrame:
     for col in WIDE_COLUMNS:
         if col not in wide.columns:
             wide[col] = None
+    for col in PACKED:  # concat filled the other records' arrays with NaN; Arrow needs a list or None
+        wide[col] = wide[col].where(wide["record"] == "forecast", None)
     for col in ("ts", "start", "end", "event_start", "peak_ts"):
         wide[col] = pd.to_datetime(wide[col], utc=True)
     wide["errored"] = wide["errored"].astype("boolean")
