@@ -39,8 +39,11 @@ def create_tables(spark: SparkSession, database: str, tables: dict[str, Table] |
         )
         if table.partition_by:
             builder = builder.partitionedBy(*table.partition_by)
+        for key, value in table.properties.items():
+            builder = builder.property(key, value)
         builder.execute()
         _add_new_columns(spark, name, table)
+        _set_properties(spark, name, table)
         names.append(name)
     return names
 
@@ -53,6 +56,15 @@ def _add_new_columns(spark: SparkSession, name: str, table: Table) -> None:
         cols = ", ".join(f"`{c.name}` {c.type} COMMENT '{c.doc.replace(chr(39), chr(92) + chr(39))}'" for c in new)
         spark.sql(f"ALTER TABLE {name} ADD COLUMNS ({cols})")
         log.info("%s: added columns %s", name, [c.name for c in new])
+
+
+def _set_properties(spark: SparkSession, name: str, table: Table) -> None:
+    """A table created before its definition gained a property gets it (one commit, only when it differs)."""
+    have = {r["key"]: r["value"] for r in spark.sql(f"SHOW TBLPROPERTIES {name}").collect()}
+    changed = {k: v for k, v in table.properties.items() if have.get(k) != v}
+    if changed:
+        pairs = ", ".join(f"'{k}' = '{v}'" for k, v in changed.items())
+        spark.sql(f"ALTER TABLE {name} SET TBLPROPERTIES ({pairs})")
 
 
 def conform(df: DataFrame, table: Table) -> DataFrame:

@@ -39,3 +39,30 @@ def test_a_second_session_on_another_warehouse_is_refused(spark, spark_config, t
 
     with pytest.raises(ConfigError, match="already running in this process"):
         get_spark(spark_config, tmp_path / "elsewhere")
+
+
+def test_table_properties_are_set_on_new_and_on_older_tables(spark, spark_config):
+    import json
+
+    import pandas as pd
+
+    from cloudtune.spark.tables import conform, location
+    from schemas import FORECASTS
+
+    db = spark_config.database
+    create_tables(spark, db)
+    name = f"{db}.forecasts"
+    spark.sql(f"ALTER TABLE {name} UNSET TBLPROPERTIES ('delta.dataSkippingStatsColumns')")  # as made before
+    create_tables(spark, db)
+    props = {r["key"]: r["value"] for r in spark.sql(f"SHOW TBLPROPERTIES {name}").collect()}
+    assert props["delta.dataSkippingStatsColumns"] == FORECASTS.properties["delta.dataSkippingStatsColumns"]
+
+    row = {c: None for c in FORECASTS.column_names}
+    row.update(service="a", region="us", metric="requests", level="series", grain="1min", mean=5.0,
+               ts=pd.Timestamp("2026-01-01T00:00Z"), run_id="r", run_date=pd.Timestamp("2026-01-01").date())
+    df = conform(spark.createDataFrame(pd.DataFrame([row]).astype(object)), FORECASTS)
+    path = location(spark, db, FORECASTS)
+    df.write.format("delta").mode("overwrite").save(path)
+    stats = [json.loads(r["add"]["stats"]) for r in spark.read.json(f"{path}/_delta_log/*.json")
+             .where("add is not null").collect()]
+    assert stats and all("ts" in s["minValues"] and "mean" not in s["minValues"] for s in stats)
