@@ -5,7 +5,9 @@ import pytest
 
 from cloudtune.errors import InputError
 from cloudtune.reconcile import ReconcileSettings, aggregate_levels, reconcile
-from cloudtune.spark.reconcile import aggregate_levels_spark, block_seconds, reconcile_spark
+from cloudtune.reconcile.hierarchy import NODE_COLUMNS, PARTITIONS
+from cloudtune.reconcile.packed import pack
+from cloudtune.spark.reconcile import aggregate_levels_spark, block_seconds, planned_block_seconds, reconcile_spark
 from tests.reconcile.reconcile_synth import assert_coherent, assert_quantiles_sane, fleet
 
 pytestmark = pytest.mark.spark
@@ -66,6 +68,27 @@ def test_many_nodes_cut_blocks_shorter_and_give_the_same_numbers(spark, data):
     out, _ = reconcile_spark(spark, spark.createDataFrame(base), spark.createDataFrame(residuals), settings)
     local, _ = reconcile(base, settings, residuals=residuals)
     assert_same(out.toPandas(), local)
+
+
+@pytest.mark.parametrize("partition", ["metric", "region"])
+def test_packed_blocks_planned_from_the_keys_give_the_long_numbers(spark, data, partition):
+    base, residuals, _ = data
+    levels = ["series", "region"] if partition == "region" else ["series", "region", "global"]
+    base, residuals = base[base.level.isin(levels)], residuals[residuals.level.isin(levels)]
+    nodes = base[NODE_COLUMNS].drop_duplicates().groupby(PARTITIONS[partition]).size().max()
+    settings = ReconcileSettings(max_block_rows=int(nodes) * 2, partition=partition, levels=levels, min_residuals=24)
+    series_keys = base.loc[base.level == "series", ["service", "region", "metric"]].drop_duplicates()
+    seconds = planned_block_seconds(series_keys, settings, "1h")
+    stats = base.groupby([*NODE_COLUMNS, "grain"]).size().rename("rows").reset_index()
+    assert seconds == block_seconds(stats, settings, PARTITIONS[partition]) == 2 * 3600
+    packed = pd.concat([pack(rows, seconds, ["mean", "p50", "p90", "p99"]) for _, rows in base.groupby(NODE_COLUMNS)])
+    assert len(packed) == len(stats) * 3  # six hours in three blocks
+    for col in ("mean", "p50", "p90", "p99"):
+        packed[col] = packed[col].map(list)
+    out, info = reconcile_spark(spark, spark.createDataFrame(packed), spark.createDataFrame(residuals), settings)
+    local, local_info = reconcile(base, settings, residuals=residuals)
+    assert_same(out.toPandas(), local)
+    assert info == local_info
 
 
 def test_fallback_reason_is_the_same_as_in_pandas(spark, data):
