@@ -105,8 +105,24 @@ def aggregate_levels_spark(actuals: DataFrame, levels, include_bottom: bool = Tr
     _require(actuals, KEY + ["ts", "value"], "actuals")
     columns = [*NODE_COLUMNS, "ts", "value"]
     parts = []
-    weighted = None
-    for level in check_levels(levels):  # a handful of levels, each one aggregation
+    ordered = check_levels(levels)
+    sums: dict[str, DataFrame] = {}
+    weighted = day_means = None
+
+    def level_sums(level: str) -> DataFrame:
+        """Per total and ts: value, the day means of the series present (_present) and the day; before the
+        completeness rule. A level inside a finer configured total (global in region) sums that total's rows,
+        not every series' again: one scan of the actuals fewer, the same sums up to rounding."""
+        if level not in sums:
+            by = ["metric", *LEVELS[level]]
+            finer = [lv for lv in ordered if lv != BOTTOM and set(LEVELS[level]) < set(LEVELS[lv])]
+            source = level_sums(finer[-1]) if finer else weighted
+            sums[level] = source.groupBy(*by, "ts").agg(
+                F.sum("value").alias("value"), F.sum("_present" if finer else "_day_mean").alias("_present"),
+                F.first("_day").alias("_day"))
+        return sums[level]
+
+    for level in ordered:  # a handful of levels, each one aggregation
         kept = list(LEVELS[level])
         if level == BOTTOM:
             if include_bottom:
@@ -115,8 +131,7 @@ def aggregate_levels_spark(actuals: DataFrame, levels, include_bottom: bool = Tr
         if weighted is None:
             weighted, day_means = _with_day_means(actuals)
         by = ["metric", *kept]
-        agg = weighted.groupBy(*by, "ts").agg(F.sum("value").alias("value"), F.sum("_day_mean").alias("_present"),
-                                              F.first("_day").alias("_day"))
+        agg = level_sums(level)
         expected = day_means.groupBy(*by, "_day").agg(F.sum("_day_mean").alias("_expected"))
         agg = (agg.join(F.broadcast(expected), [*by, "_day"])  # one row per total and day: small
                .where(F.col("_present") >= F.lit(float(min_share) * SUM_ORDER_SLACK) * F.col("_expected")))
