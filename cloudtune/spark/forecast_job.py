@@ -110,28 +110,37 @@ def run_forecast(spark: SparkSession, config: PipelineConfig, run_date: date | N
     Raises RunFailed (after writing everything) when more than forecast.max_failed_share of the series failed.
     """
     run_date = run_date or datetime.now(timezone.utc).date()
-    write_calendar(spark, config)
     record, prog = RunRecord(spark, config, "daily", run_date), Progress(spark, out, enabled=progress)
-    with record, prog:
-        where = {"run_date": run_date}
-        prog.stage("reading actuals")
-        history = read_history(spark, config, run_date, config.forecast.history_days)
-        fitted = fit_nodes(spark, config, history, asdict(config.forecast), prog, "fit and forecast")
-        stamp = {"run_id": F.lit(record.run_id), "run_date": F.lit(run_date)}
-        try:
-            outputs = fitted.stamped(stamp)
-            prog.stage("reconcile; write forecasts, components, outlier flags, event peaks, failures")
-            forecasts, info = reconcile(spark, config, outputs, history)
-            writes = {"forecasts": lambda: replace_partition(spark, forecasts.withColumns(stamp), config.database,
-                                                             FORECASTS, where),
-                      **_side_outputs(spark, config.database, outputs, where)}
-            counts = concurrently(writes)["counts"]
-        finally:
-            fitted.unpersist()
-        record.update(series_in=fitted.nodes, reconciliation=describe_reconciliation(info), **counts,
-                      forecast_rows=_rows(spark, config.database, FORECASTS, run_date))
-        check_failed_share(record.fields, config.forecast.max_failed_share)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # Two Delta commits of a few rows each (mostly latency): the calendar's overlaps the run row's. Its error
+        # is raised inside the run, so a bad calendar leaves this run marked failed.
+        calendar = pool.submit(write_calendar, spark, config)
+        with record, prog:
+            calendar.result()
+            _run(spark, config, run_date, record, prog)
     return record.fields
+
+
+def _run(spark: SparkSession, config: PipelineConfig, run_date: date, record: RunRecord, prog: Progress) -> None:
+    """The run inside its record: read, fit, reconcile, write; the counts go to the record."""
+    where = {"run_date": run_date}
+    prog.stage("reading actuals")
+    history = read_history(spark, config, run_date, config.forecast.history_days)
+    fitted = fit_nodes(spark, config, history, asdict(config.forecast), prog, "fit and forecast")
+    stamp = {"run_id": F.lit(record.run_id), "run_date": F.lit(run_date)}
+    try:
+        outputs = fitted.stamped(stamp)
+        prog.stage("reconcile; write forecasts, components, outlier flags, event peaks, failures")
+        forecasts, info = reconcile(spark, config, outputs, history)
+        writes = {"forecasts": lambda: replace_partition(spark, forecasts.withColumns(stamp), config.database,
+                                                         FORECASTS, where),
+                  **_side_outputs(spark, config.database, outputs, where)}
+        counts = concurrently(writes)["counts"]
+    finally:
+        fitted.unpersist()
+    record.update(series_in=fitted.nodes, reconciliation=describe_reconciliation(info), **counts,
+                  forecast_rows=_rows(spark, config.database, FORECASTS, run_date))
+    check_failed_share(record.fields, config.forecast.max_failed_share)
 
 
 def _side_outputs(spark: SparkSession, db: str, outputs: NodeOutputs, where: dict) -> dict:

@@ -163,6 +163,16 @@ def test_readme_sql_examples_run_and_return_rows(spark, job, long_range, repo):
         assert rows, f"no rows from README query:\n{query}"
 
 
+def test_a_bad_calendar_fails_the_run_and_is_recorded(spark, job, tmp_path):
+    config, _, _, _ = job
+    (tmp_path / "broken.yaml").write_text("events: [name: prime_day\n")
+    with pytest.raises(Exception, match="broken.yaml"):
+        run_forecast(spark, dataclasses.replace(config, events_dir=str(tmp_path)), date(2025, 12, 11), progress=False)
+    runs = table(spark, config, "forecast_runs").set_index("run_date")
+    assert runs.loc[date(2025, 12, 11), "status"] == "failed"
+    assert "broken.yaml" in runs.loc[date(2025, 12, 11), "message"]
+
+
 def test_a_crash_marks_the_run_failed_and_leaves_earlier_runs(spark, job):
     """Last in the module: it empties forecast_components."""
     config, _, _, _ = job
