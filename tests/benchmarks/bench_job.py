@@ -10,7 +10,7 @@ are written to a fresh actuals table. Then, in the same session and run:
 - the job: cloudtune.spark.forecast_job.run_forecast (outliers, fit, forecast, reconcile, components, peaks,
   flags, every Delta write).
 Reported: wall seconds, series/s, rows/s written (forecasts, components), the job/floor ratio, and the peak
-resident memory of the driver (Python + JVM) and of the Python workers, sampled every 0.5 s.
+memory (PSS) of the driver (Python + JVM) and of the Python workers, sampled every 0.5 s.
 """
 from __future__ import annotations
 
@@ -32,8 +32,17 @@ OUT = Path(__file__).parent / "results" / "bench_job.md"
 END = date(2025, 12, 8)  # history ends here (exclusive); the run date
 
 
+def _resident(process: psutil.Process) -> int:
+    """Proportional set size where the OS has it: pages shared between processes (the libraries of workers forked
+    from one daemon) count once across them, not once per process as RSS does."""
+    try:
+        return process.memory_full_info().pss
+    except (AttributeError, psutil.AccessDenied):
+        return process.memory_info().rss
+
+
 class MemorySampler:
-    """Peak RSS of this process + its JVM (the driver) and of the Python workers, sampled in a thread."""
+    """Peak memory (PSS) of this process + its JVM (the driver) and of the Python workers, sampled in a thread."""
 
     def __init__(self, every: float = 0.5):
         self.every, self.driver, self.workers = every, 0, 0
@@ -54,7 +63,7 @@ class MemorySampler:
             driver = workers = 0
             try:
                 for p in [me, *me.children(recursive=True)]:
-                    rss = p.memory_info().rss
+                    rss = _resident(p)
                     cmd = " ".join(p.cmdline())
                     if "pyspark.daemon" in cmd or "pyspark.worker" in cmd:
                         workers += rss
@@ -159,7 +168,7 @@ def main(argv=None) -> None:
     table = md_table(pd.DataFrame(rows), 2)
     text = (f"# Daily job vs the data-movement floor (local[2], {args.days} days of minutes -> {args.horizon} per "
             f"minute)\n\n{table}\n\nThe floor is an identity applyInPandas emitting as many rows as the forecasts, "
-            f"written to Delta, measured in the same session. Memory is peak RSS (driver: Python + JVM).\n")
+            f"written to Delta, measured in the same session. Memory is peak PSS (driver: Python + JVM).\n")
     OUT.write_text(text)
     print(text)
 
