@@ -33,10 +33,13 @@ END = date(2025, 12, 8)  # history ends here (exclusive); the run date
 
 
 def _resident(process: psutil.Process) -> int:
-    """Proportional set size where the OS has it: pages shared between processes (the libraries of workers forked
-    from one daemon) count once across them, not once per process as RSS does."""
+    """Proportional set size where the OS has it: pages shared between processes count once across them, not once
+    per process as RSS does (the libraries of workers forked from one daemon; the JVM forks to run shell commands,
+    and until the child execs it shows the JVM's whole RSS). A process that is gone or a zombie holds nothing."""
     try:
         return process.memory_full_info().pss
+    except (psutil.NoSuchProcess, psutil.ZombieProcess):
+        return 0
     except (AttributeError, psutil.AccessDenied):
         return process.memory_info().rss
 
@@ -62,15 +65,18 @@ class MemorySampler:
         while not self._stop.wait(self.every):
             driver = workers = 0
             try:
-                for p in [me, *me.children(recursive=True)]:
-                    rss = _resident(p)
-                    cmd = " ".join(p.cmdline())
-                    if "pyspark.daemon" in cmd or "pyspark.worker" in cmd:
-                        workers += rss
-                    else:
-                        driver += rss
+                processes = [me, *me.children(recursive=True)]
             except psutil.Error:
                 continue
+            for p in processes:
+                try:
+                    cmd = " ".join(p.cmdline())
+                except psutil.Error:  # gone, or a zombie (the JVM's finished shell commands): it holds nothing
+                    continue
+                if "pyspark.daemon" in cmd or "pyspark.worker" in cmd:
+                    workers += _resident(p)
+                else:
+                    driver += _resident(p)
             self.driver, self.workers = max(self.driver, driver), max(self.workers, workers)
 
 
