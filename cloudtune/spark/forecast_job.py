@@ -64,16 +64,16 @@ class NodeOutputs:
 def fit_nodes(spark: SparkSession, config: PipelineConfig, history: DataFrame, run: dict, progress: Progress,
               stage: str) -> NodeOutputs:
     """Every node of the hierarchy through run_series; the wide rows, persisted for the writes that split them."""
-    from cloudtune.spark.reconcile import aggregate_levels_spark, planned_block_seconds
+    from cloudtune.spark.reconcile import aggregate_levels_spark, node_keys, planned_block_seconds
 
     levels = list(config.reconcile.levels)
     nodes = aggregate_levels_spark(history, levels, min_share=config.reconcile.total_min_share)
-    series_keys = history.select(*KEYS).distinct().toPandas()
-    total = count_nodes(series_keys, levels)
+    # One scan for the keys (one row per series), not one per level of the aggregated actuals.
+    keys = node_keys(history.select(*KEYS).distinct().toPandas(), levels)
+    total = len(keys)
     progress.stage(stage, total)
     runner = make_series_runner(run, asdict(config.model), asdict(config.outliers), events_records(config),
-                                planned_block_seconds(series_keys, config.reconcile, run["grain"]),
-                                counter=progress.done)
+                                planned_block_seconds(keys, config.reconcile, run["grain"]), counter=progress.done)
     wide = nodes.groupBy(*KEYS, "level").applyInPandas(runner, WIDE_SCHEMA).persist(StorageLevel.DISK_ONLY)
     # Fit here, once: every later write reads the persisted rows (and progress counts this stage). On disk, not
     # in memory: months of minutes for thousands of nodes do not fit in the heap, and each write reads them once.
@@ -81,14 +81,6 @@ def fit_nodes(spark: SparkSession, config: PipelineConfig, history: DataFrame, r
     other = wide.where(F.col("record") != "forecast").persist(StorageLevel.MEMORY_AND_DISK)
     other.count()
     return NodeOutputs(wide, other, total)
-
-
-def count_nodes(series_keys: pd.DataFrame, levels: list[str]) -> int:
-    """Nodes of the hierarchy over these series keys: one scan for the keys (one row per series), not one per
-    level of the aggregated actuals."""
-    from cloudtune.reconcile.hierarchy import LEVELS, check_levels
-
-    return sum(len(series_keys[[*LEVELS[level], "metric"]].drop_duplicates()) for level in check_levels(levels))
 
 
 def reconcile(spark: SparkSession, config: PipelineConfig, outputs: NodeOutputs, history: DataFrame

@@ -166,13 +166,18 @@ def block_seconds(stats: pd.DataFrame, settings: ReconcileSettings, unit_cols: l
     return _block_for(nodes, min(parse_grain(g) for g in stats["grain"].unique()), settings)
 
 
-def planned_block_seconds(series_keys: pd.DataFrame, settings: ReconcileSettings, grain: str) -> int:
-    """block_seconds before anything is fitted, from the series keys (one row per series) and the run's grain:
-    the blocks the fit packs its forecasts in (a node forecast at a coarser grain has fewer rows per block)."""
+def node_keys(series_keys: pd.DataFrame, levels) -> pd.DataFrame:
+    """One row per node of the hierarchy over these series keys (service, region, metric; NaN where a level drops
+    the key)."""
+    return pd.concat([series_keys[[*LEVELS[level], "metric"]].drop_duplicates() for level in check_levels(levels)],
+                     ignore_index=True)
+
+
+def planned_block_seconds(nodes: pd.DataFrame, settings: ReconcileSettings, grain: str) -> int:
+    """block_seconds before anything is fitted, from the node keys (`node_keys`) and the run's grain: the blocks
+    the fit packs its forecasts in (a node forecast at a coarser grain has fewer rows per block)."""
     from cloudtune.models.grain import parse_grain
 
-    nodes = pd.concat([series_keys[[*LEVELS[level], "metric"]].drop_duplicates()
-                       for level in check_levels(settings.levels)])
     largest = int(nodes.groupby(PARTITIONS[settings.partition]).size().max())
     return _block_for(largest, parse_grain(grain), settings)
 

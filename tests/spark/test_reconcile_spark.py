@@ -7,7 +7,8 @@ from cloudtune.errors import InputError
 from cloudtune.reconcile import ReconcileSettings, aggregate_levels, reconcile
 from cloudtune.reconcile.hierarchy import NODE_COLUMNS, PARTITIONS
 from cloudtune.reconcile.packed import pack
-from cloudtune.spark.reconcile import aggregate_levels_spark, block_seconds, planned_block_seconds, reconcile_spark
+from cloudtune.spark.reconcile import aggregate_levels_spark, block_seconds, node_keys, planned_block_seconds, \
+    reconcile_spark
 from tests.reconcile.reconcile_synth import assert_coherent, assert_quantiles_sane, fleet
 
 pytestmark = pytest.mark.spark
@@ -78,8 +79,10 @@ def test_packed_blocks_planned_from_the_keys_give_the_long_numbers(spark, data, 
     nodes = base[NODE_COLUMNS].drop_duplicates().groupby(PARTITIONS[partition]).size().max()
     settings = ReconcileSettings(max_block_rows=int(nodes) * 2, partition=partition, levels=levels, min_residuals=24)
     series_keys = base.loc[base.level == "series", ["service", "region", "metric"]].drop_duplicates()
-    seconds = planned_block_seconds(series_keys, settings, "1h")
+    planned = node_keys(series_keys, levels)
     stats = base.groupby([*NODE_COLUMNS, "grain"]).size().rename("rows").reset_index()
+    assert len(planned) == len(stats)  # every node, counted from the series keys alone
+    seconds = planned_block_seconds(planned, settings, "1h")
     assert seconds == block_seconds(stats, settings, PARTITIONS[partition]) == 2 * 3600
     packed = pd.concat([pack(rows, seconds, ["mean", "p50", "p90", "p99"]) for _, rows in base.groupby(NODE_COLUMNS)])
     assert len(packed) == len(stats) * 3  # six hours in three blocks
