@@ -1,9 +1,9 @@
 """The per-series function the Spark jobs map with applyInPandas, and the one row type it returns.
 
 One pass fits each hierarchy node once and emits every output (forecast, components, flags, peaks, residuals,
-report) as tagged rows of one wide schema; the job splits them into the Delta tables. The forecast is packed (see
-cloudtune.reconcile.packed): a row per reconciliation block whose mean, p50, p90 and p99 are arrays. The function closes over
-plain dicts and lists only, so it pickles small and needs nothing from the driver's process or folder.
+report) as tagged rows of one wide schema; the job splits them into the Delta tables. The forecast is packed
+(cloudtune.reconcile.packed): a row per reconciliation block whose mean, p50, p90 and p99 are arrays. The function
+closes over plain dicts and lists only, so it pickles small and needs nothing from the driver's process or folder.
 """
 from __future__ import annotations
 

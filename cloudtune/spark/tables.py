@@ -60,6 +60,8 @@ def _add_new_columns(spark: SparkSession, name: str, table: Table) -> None:
 
 def _set_properties(spark: SparkSession, name: str, table: Table) -> None:
     """A table created before its definition gained a property gets it (one commit, only when it differs)."""
+    if not table.properties:
+        return
     have = {r["key"]: r["value"] for r in spark.sql(f"SHOW TBLPROPERTIES {name}").collect()}
     changed = {k: v for k, v in table.properties.items() if have.get(k) != v}
     if changed:
