@@ -17,6 +17,7 @@ from cloudtune.reconcile.frame import node_indices, reconcile_arrays
 from cloudtune.reconcile.hierarchy import NODE_COLUMNS, Hierarchy
 from cloudtune.reconcile.projection import Projection
 from cloudtune.reconcile.quantiles import quantile_columns
+from cloudtune.timestamps import utc_index
 
 
 def pack(forecast: pd.DataFrame, block_seconds: int, arrays: list[str]) -> pd.DataFrame:
@@ -25,7 +26,7 @@ def pack(forecast: pd.DataFrame, block_seconds: int, arrays: list[str]) -> pd.Da
     other columns taken from the block's first row (they are constant per node)."""
     if forecast.empty:
         return forecast.iloc[:0]
-    ts = pd.DatetimeIndex(pd.to_datetime(forecast["ts"], utc=True)).as_unit("ns")
+    ts = utc_index(forecast["ts"])
     step = parse_grain(str(forecast["grain"].iloc[0]))
     gaps = np.diff(ts.asi8)
     if (gaps != step.value).any():
