@@ -52,7 +52,8 @@ def reconcile_spark(spark: SparkSession, base_forecasts: DataFrame, residuals: D
     # One small row per node and grain: the keys to build S from, and what a full time alignment needs.
     steps = F.sum(F.size("mean")) if packed else F.count(F.lit(1))
     stats = (base_forecasts.groupBy(*NODE_COLUMNS, "grain")
-             .agg(steps.alias("rows"), F.min("ts").alias("first"), F.max("ts").alias("last")).toPandas())
+             .agg(steps.alias("rows"), F.count(F.lit(1)).alias("blocks"), F.min("ts").alias("first"),
+                  F.max("ts").alias("last")).toPandas())
     if stats.empty:
         raise InputError("base_forecasts is empty: nothing to reconcile")
     for col in [*NODE_COLUMNS, "grain"]:
@@ -86,7 +87,8 @@ def reconcile_spark(spark: SparkSession, base_forecasts: DataFrame, residuals: D
     fitted_handle = spark.sparkContext.broadcast(fitted)
     runner = make_block_reconciler(fitted_handle, unit_cols, schema.fieldNames(), packed)
     if packed:  # each packed row already holds one block: group by where it starts
-        return base.groupBy(*unit_cols, "grain", "ts").applyInPandas(runner, schema), info
+        spread = base.repartition(block_tasks(spark, stats, unit_cols), *unit_cols, "grain", "ts")
+        return spread.groupBy(*unit_cols, "grain", "ts").applyInPandas(runner, schema), info
     seconds = block_seconds(stats, settings, unit_cols)
     log.info("reconcile in blocks of %s", pd.Timedelta(seconds=seconds))
     blocked = base.withColumn(_BLOCK, F.floor(F.col("ts").cast("long") / F.lit(seconds)))
@@ -164,6 +166,14 @@ def block_seconds(stats: pd.DataFrame, settings: ReconcileSettings, unit_cols: l
 
     nodes = int(stats.groupby([*unit_cols, "grain"]).size().max())
     return _block_for(nodes, min(parse_grain(g) for g in stats["grain"].unique()), settings)
+
+
+def block_tasks(spark: SparkSession, stats: pd.DataFrame, unit_cols: list[str]) -> int:
+    """Tasks for the packed blocks: one per block, up to spark.sql.shuffle.partitions. Set explicitly, because a
+    block's packed rows are few bytes but seconds of work: adaptive execution would coalesce a small fleet's blocks
+    into two or three tasks by size, and on two cores the last one ran alone."""
+    blocks = int(stats.groupby([*unit_cols, "grain"])["blocks"].max().sum())
+    return max(1, min(blocks, int(spark.conf.get("spark.sql.shuffle.partitions"))))
 
 
 def node_keys(series_keys: pd.DataFrame, levels) -> pd.DataFrame:
