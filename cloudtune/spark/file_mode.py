@@ -74,7 +74,8 @@ def _reconcile_and_write(spark, config, fitted, history, checked, run_date, out:
         "failures": conform(reports.where(F.col("status") != "ok"), FAILURES),
         "quarantine": checked.where(F.col("reason").isNotNull()).select("line_number", "raw", "reason", "detail"),
     }
-    paths = concurrently({name: (lambda df=df, name=name: _write(df, out / name, fmt)) for name, df in outputs.items()})
+    paths = concurrently(spark, {name: (lambda df=df, name=name: _write(df, out / name, fmt))
+                                 for name, df in outputs.items()})
     rows = {name: spark.read.format(fmt).option("header", True).load(p).count() if fmt == "csv"
             else spark.read.parquet(p).count() for name, p in paths.items()}
     return info, paths, series_counts(reports), rows

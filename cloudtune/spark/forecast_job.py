@@ -8,13 +8,13 @@ No driver loop over series and nothing per series collected to the driver.
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timezone
 
 import pandas as pd
 from pyspark import StorageLevel
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
 
 from cloudtune.config import PipelineConfig
@@ -102,36 +102,40 @@ def run_forecast(spark: SparkSession, config: PipelineConfig, run_date: date | N
     Raises RunFailed (after writing everything) when more than forecast.max_failed_share of the series failed.
     """
     run_date = run_date or datetime.now(timezone.utc).date()
-    record, prog = RunRecord(spark, config, "daily", run_date), Progress(spark, out, enabled=progress)
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        # Two Delta commits of a few rows each (mostly latency): the calendar's overlaps the run row's. Its error
-        # is raised inside the run, so a bad calendar leaves this run marked failed.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        # Two Delta commits of a few rows each (mostly latency) overlap the reads before the fit: the run's
+        # 'running' row and the calendar. The calendar's error is raised inside the run, which is then marked failed.
+        record = RunRecord(spark, config, "daily", run_date, background=pool)
         calendar = pool.submit(write_calendar, spark, config)
-        with record, prog:
-            calendar.result()
-            _run(spark, config, run_date, record, prog)
+        with record, Progress(spark, out, enabled=progress) as prog:
+            _run(spark, config, run_date, record, prog, calendar)
     return record.fields
 
 
-def _run(spark: SparkSession, config: PipelineConfig, run_date: date, record: RunRecord, prog: Progress) -> None:
-    """The run inside its record: read, fit, reconcile, write; the counts go to the record."""
+def _run(spark: SparkSession, config: PipelineConfig, run_date: date, record: RunRecord, prog: Progress,
+         calendar: Future) -> None:
+    """The run inside its record: read, fit, reconcile, write; the counts go to the record. `calendar`: the
+    calendar's write, awaited before the outputs (a bad calendar file also fails the fit's events first)."""
     where = {"run_date": run_date}
     prog.stage("reading actuals")
     history = read_history(spark, config, run_date, config.forecast.history_days)
     fitted = fit_nodes(spark, config, history, asdict(config.forecast), prog, "fit and forecast")
     stamp = {"run_id": F.lit(record.run_id), "run_date": F.lit(run_date)}
     try:
+        calendar.result()
         outputs = fitted.stamped(stamp)
         prog.stage("reconcile; write forecasts, components, outlier flags, event peaks, failures")
         forecasts, info = reconcile(spark, config, outputs, history)
-        writes = {"forecasts": lambda: replace_partition(spark, forecasts.withColumns(stamp), config.database,
-                                                         FORECASTS, where),
+        # Counted as they are written (an observed metric of the write itself), not by scanning the table after.
+        written = Observation("forecast rows")
+        rows = forecasts.withColumns(stamp).observe(written, F.count(F.lit(1)).alias("rows"))
+        writes = {"forecasts": lambda: replace_partition(spark, rows, config.database, FORECASTS, where),
                   **_side_outputs(spark, config.database, outputs, where)}
-        counts = concurrently(writes)["counts"]
+        counts = concurrently(spark, writes)["counts"]
     finally:
         fitted.unpersist()
     record.update(series_in=fitted.nodes, reconciliation=describe_reconciliation(info), **counts,
-                  forecast_rows=_rows(spark, config.database, FORECASTS, run_date))
+                  forecast_rows=int(written.get["rows"]))
     check_failed_share(record.fields, config.forecast.max_failed_share)
 
 
@@ -148,11 +152,22 @@ def _side_outputs(spark: SparkSession, db: str, outputs: NodeOutputs, where: dic
     }
 
 
-def concurrently(jobs: dict) -> dict:
-    """Run Spark actions from threads, so the small ones (a commit, a few rows: mostly latency) overlap the big
-    one instead of queueing behind it. Results by name; the first error is raised after all have finished."""
+def concurrently(spark: SparkSession, jobs: dict) -> dict:
+    """Run Spark actions from threads, each in its own fair-scheduler pool (the session runs spark.scheduler.mode
+    FAIR), so the small ones (a commit, a few rows: mostly latency) take a share of the cores while the big one
+    runs instead of queueing behind all of its tasks. Results by name; the first error is raised after all have
+    finished."""
+    context = spark.sparkContext
+
+    def in_pool(name: str, job):
+        context.setLocalProperty("spark.scheduler.pool", name)
+        try:
+            return job()
+        finally:
+            context.setLocalProperty("spark.scheduler.pool", None)
+
     with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
-        futures = {name: pool.submit(job) for name, job in jobs.items()}
+        futures = {name: pool.submit(in_pool, name, job) for name, job in jobs.items()}
         wait(futures.values())
     return {name: future.result() for name, future in futures.items()}
 
@@ -173,10 +188,6 @@ def check_failed_share(fields: dict, max_share: float) -> None:
     if total and failed / total > max_share:
         raise RunFailed(f"{failed} of {total} series failed ({failed / total:.1%} > forecast.max_failed_share "
                         f"{max_share:.1%}); see the failures table for run {fields['run_id']}")
-
-
-def _rows(spark: SparkSession, db: str, table, run_date: date) -> int:
-    return spark.table(qualified(db, table)).where(F.col("run_date") == F.lit(run_date)).count()
 
 
 def describe_reconciliation(info: dict) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from concurrent.futures import Executor
 from datetime import date, datetime, timezone
 
 import cloudtune
@@ -26,7 +27,7 @@ class RunFailed(CloudTuneError):
 class RunRecord:
     """`with RunRecord(spark, config, "daily", run_date) as run:` ... `run.update(series_in=...)`."""
 
-    def __init__(self, spark, config: PipelineConfig, job: str, run_date: date):
+    def __init__(self, spark, config: PipelineConfig, job: str, run_date: date, background: Executor | None = None):
         if job not in JOBS:
             raise ValueError(f"job must be one of {JOBS}, got {job!r}")
         if not isinstance(run_date, date):
@@ -38,6 +39,9 @@ class RunRecord:
             started_at=datetime.now(timezone.utc), config_hash=config.config_hash(),
             code_version=cloudtune.__version__, status="running",
         )
+        # With an executor the 'running' row (a one-row Delta commit: seconds of latency, little work) is written
+        # while the run starts reading; the outcome's row waits for it, so the two never race.
+        self._background, self._started = background, None
 
     @property
     def run_id(self) -> str:
@@ -47,10 +51,15 @@ class RunRecord:
         self.fields.update(counts)
 
     def __enter__(self) -> "RunRecord":
-        self._write()
+        if self._background is None:
+            self._write()
+        else:
+            self._started = self._background.submit(self._write, dict(self.fields))
         return self
 
     def __exit__(self, exc_type, exc, tb) -> bool:
+        start_error = self._wait_started()
+        exc = exc or start_error
         self.fields["finished_at"] = datetime.now(timezone.utc)
         if exc is None:
             self.fields["status"] = "succeeded"
@@ -63,10 +72,21 @@ class RunRecord:
             log.exception("could not record run %s as %s", self.run_id, self.fields["status"])
             if exc is None:
                 raise
+        if start_error is not None and exc_type is None:
+            raise start_error
         return False
 
-    def _write(self) -> None:
+    def _wait_started(self) -> Exception | None:
+        if self._started is None:
+            return None
+        try:
+            self._started.result()
+        except Exception as error:  # noqa: BLE001 - returned: the run is then recorded as failed with it
+            return error
+        return None
+
+    def _write(self, fields: dict | None = None) -> None:
         schema = struct_type(FORECAST_RUNS)
-        row = {f.name: self.fields.get(f.name) for f in schema.fields}
+        row = {f.name: (fields or self.fields).get(f.name) for f in schema.fields}
         replace_partition(self.spark, self.spark.createDataFrame([row], schema), self.database, FORECAST_RUNS,
                           {"run_date": self.fields["run_date"], "job": self.fields["job"]})

@@ -163,6 +163,36 @@ def test_readme_sql_examples_run_and_return_rows(spark, job, long_range, repo):
         assert rows, f"no rows from README query:\n{query}"
 
 
+def test_the_recorded_forecast_rows_are_the_rows_in_the_table(spark, job):
+    config, _, first, _ = job  # counted as written (an observed metric), not read back
+    fc = spark.table(qualified(config.database, "forecasts")).where(f"run_date = '{RUN_DATE}'")
+    assert first["forecast_rows"] == fc.count() > 0
+
+
+def test_a_run_row_written_in_the_background_that_fails_fails_the_run(spark, job, monkeypatch):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from cloudtune.spark.runs import RunRecord
+
+    config, _, _, _ = job
+    real, calls = RunRecord._write, []
+
+    def first_fails(self, fields=None):
+        calls.append((fields or self.fields)["status"])
+        if len(calls) == 1:
+            raise RuntimeError("metastore unavailable")
+        real(self, fields)
+
+    monkeypatch.setattr(RunRecord, "_write", first_fails)
+    with ThreadPoolExecutor(max_workers=1) as pool, pytest.raises(RuntimeError, match="metastore unavailable"):
+        with RunRecord(spark, config, "daily", date(2025, 12, 12), background=pool):
+            pass  # the run itself succeeds
+    assert calls == ["running", "failed"]
+    runs = table(spark, config, "forecast_runs").set_index("run_date")
+    assert runs.loc[date(2025, 12, 12), "status"] == "failed"
+    assert "metastore unavailable" in runs.loc[date(2025, 12, 12), "message"]
+
+
 def test_a_bad_calendar_fails_the_run_and_is_recorded(spark, job, tmp_path):
     config, _, _, _ = job
     (tmp_path / "broken.yaml").write_text("events: [name: prime_day\n")
