@@ -30,8 +30,17 @@ class SeriesResult:
     flags: pd.DataFrame
     peaks: pd.DataFrame
     report: dict
-    summary: dict = field(default_factory=dict)
     residuals: pd.DataFrame = field(default_factory=pd.DataFrame)  # hourly ts, residual: for MinT reconciliation
+    fitted: object = None  # the model that answered (None when the series failed)
+
+    @property
+    def summary(self) -> dict:
+        """What drives the forecast (FittedForecast.summary, with the peaks drawn here); built when asked, since
+        the Spark job does not keep it."""
+        if self.fitted is None:
+            return {}
+        summary = self.fitted.summary(peaks=self.peaks) if len(self.peaks) else self.fitted.summary()
+        return summary.to_dict()
 
 
 def run_series(rows: pd.DataFrame, key: tuple, run: ForecastSettings, model: ModelSettings,
@@ -61,9 +70,7 @@ def run_series(rows: pd.DataFrame, key: tuple, run: ForecastSettings, model: Mod
             peaks = forecast_peaks(fitted, soon, TABLE_QUANTILES, n_paths=run.peak_paths, seed=0, key=key)
         if grain >= pd.Timedelta("1d") and grain > fitted.step_:  # long range: the busiest step in each bucket
             fc["peak_to_mean"] = _peak_to_mean(fitted, fc["ts"], grain, own_events)
-        summary = fitted.summary(peaks=peaks) if len(peaks) else fitted.summary()
-        return SeriesResult(fc, comps, flags, peaks, report, summary.to_dict(),
-                            _residuals(fitted, run.residual_days))
+        return SeriesResult(fc, comps, flags, peaks, report, _residuals(fitted, run.residual_days), fitted)
     except Exception as exc:  # noqa: BLE001 - one series' failure is recorded, never a lost run or a silent gap
         if not isinstance(exc, CloudTuneError):
             log.warning("series %s failed", "/".join(key), exc_info=True)

@@ -33,6 +33,8 @@ def make_series_runner(run: dict, model: dict, outliers: dict, events: list[dict
     """The applyInPandas function over one node's actuals (service, region, metric, level, ts, value); forecasts
     packed in blocks of `block_seconds` (cloudtune.spark.reconcile.planned_block_seconds)."""
 
+    calendars = {}  # per region: the same for every node of a region, and a task runs several
+
     def run_group(rows: pd.DataFrame) -> pd.DataFrame:
         from cloudtune.config.pipeline import ForecastSettings
         from cloudtune.config.strict import from_dict
@@ -42,9 +44,11 @@ def make_series_runner(run: dict, model: dict, outliers: dict, events: list[dict
 
         key = tuple(str(rows[k].iloc[0]) for k in KEYS)
         level = str(rows["level"].iloc[0]) if "level" in rows else "series"
+        if key[1] not in calendars:
+            calendars[key[1]] = node_events(events, key[1])
         result = run_series(
             rows, key, from_dict(ForecastSettings, run), from_dict(ModelSettings, model),
-            from_dict(OutlierSettings, outliers), node_events(events, key[1]),
+            from_dict(OutlierSettings, outliers), calendars[key[1]],
         )
         if counter is not None:
             counter.add(1)
