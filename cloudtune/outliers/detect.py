@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+import bottleneck
 import numpy as np
 import pandas as pd
 
@@ -233,7 +234,14 @@ def _nanmedian_rows(m: np.ndarray) -> np.ndarray:
 
 
 def _rolling_median(a: np.ndarray, n: int) -> np.ndarray:
-    return pd.Series(a).rolling(n, center=True, min_periods=n // 2 + 1).median().to_numpy()
+    """Centred median over n points ignoring NaN, NaN with fewer than n // 2 + 1: pandas'
+    rolling(n, center=True, min_periods=n // 2 + 1).median() bit for bit, from bottleneck's trailing window shifted
+    back (a tenth of the time, and detection takes several per series)."""
+    ahead = (n - 1) // 2  # how far a centred window reaches past its point (pandas' convention for even n too)
+    padded = np.concatenate([np.asarray(a, dtype=float), np.full(ahead, np.nan)])
+    if n > len(padded):
+        return pd.Series(a).rolling(n, center=True, min_periods=n // 2 + 1).median().to_numpy()
+    return bottleneck.move_median(padded, n, min_count=n // 2 + 1)[ahead:]
 
 
 def _scale(r: np.ndarray, buckets: np.ndarray) -> np.ndarray:

@@ -178,3 +178,25 @@ def test_passes_stop_at_a_fixed_point_with_the_same_flags(monkeypatch, outliers)
     slow = detect_outliers(actuals, events=events, config=config)
     assert len(calls) - n_fast == 2 * 5 and n_fast < 2 * 5  # two series
     pd.testing.assert_frame_equal(fast, slow)
+
+
+@pytest.mark.parametrize("window", [3, 4, 5, 30, 31, 120, 1440])
+def test_the_rolling_median_is_pandas_centred_median_bit_for_bit(window):
+    from cloudtune.outliers.detect import _rolling_median
+
+    rng = np.random.default_rng(window)
+    a = rng.standard_normal(5000)
+    a[rng.random(5000) < 0.05] = np.nan
+    a[1000:1400] = np.nan  # a gap longer than every window but the day: windows short of half their points
+    want = pd.Series(a).rolling(window, center=True, min_periods=window // 2 + 1).median().to_numpy()
+    np.testing.assert_array_equal(_rolling_median(a, window), want)
+
+
+def test_the_rolling_median_of_a_series_about_as_long_as_its_window():
+    from cloudtune.outliers.detect import _rolling_median
+
+    a = np.array([1.0, 7.0, np.nan, 3.0, 10.0, 2.0])
+    for window in (6, 9, 13):  # 13 is longer than the series and its padding: pandas' own path
+        want = pd.Series(a).rolling(window, center=True, min_periods=window // 2 + 1).median().to_numpy()
+        np.testing.assert_array_equal(_rolling_median(a, window), want)
+        assert window == 13 or not np.isnan(want).all()
