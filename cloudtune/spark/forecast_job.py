@@ -64,23 +64,27 @@ class NodeOutputs:
 def fit_nodes(spark: SparkSession, config: PipelineConfig, history: DataFrame, run: dict, progress: Progress,
               stage: str) -> NodeOutputs:
     """Every node of the hierarchy through run_series; the wide rows, persisted for the writes that split them."""
-    from cloudtune.spark.reconcile import aggregate_levels_spark, node_keys, planned_block_seconds
+    from cloudtune.spark.reconcile import aggregate_levels_spark, node_keys, planned_block_seconds, series_days
 
     levels = list(config.reconcile.levels)
-    nodes = aggregate_levels_spark(history, levels, min_share=config.reconcile.total_min_share)
-    # One scan for the keys (one row per series), not one per level of the aggregated actuals.
-    keys = node_keys(history.select(*KEYS).distinct().toPandas(), levels)
-    total = len(keys)
-    progress.stage(stage, total)
-    runner = make_series_runner(run, asdict(config.model), asdict(config.outliers), events_records(config),
-                                planned_block_seconds(keys, config.reconcile, run["grain"]), counter=progress.done)
-    wide = nodes.groupBy(*KEYS, "level").applyInPandas(runner, WIDE_SCHEMA).persist(StorageLevel.DISK_ONLY)
-    # Fit here, once: every later write reads the persisted rows (and progress counts this stage). On disk, not
-    # in memory: months of minutes for thousands of nodes do not fit in the heap, and each write reads them once.
-    wide.count()
+    # One scan of the actuals gives the series keys and the day weights of the totals' completeness rule.
+    days = series_days(history).persist()
+    try:
+        keys = node_keys(days.select(*KEYS).distinct().toPandas(), levels)
+        nodes = aggregate_levels_spark(history, levels, min_share=config.reconcile.total_min_share, days=days)
+        progress.stage(stage, len(keys))
+        runner = make_series_runner(run, asdict(config.model), asdict(config.outliers), events_records(config),
+                                    planned_block_seconds(keys, config.reconcile, run["grain"]),
+                                    counter=progress.done)
+        wide = nodes.groupBy(*KEYS, "level").applyInPandas(runner, WIDE_SCHEMA).persist(StorageLevel.DISK_ONLY)
+        # Fit here, once: every later write reads the persisted rows (and progress counts this stage). On disk,
+        # not in memory: months of minutes for thousands of nodes do not fit in the heap; each write reads them once.
+        wide.count()
+    finally:
+        days.unpersist()
     other = wide.where(F.col("record") != "forecast").persist(StorageLevel.MEMORY_AND_DISK)
     other.count()
-    return NodeOutputs(wide, other, total)
+    return NodeOutputs(wide, other, len(keys))
 
 
 def reconcile(spark: SparkSession, config: PipelineConfig, outputs: NodeOutputs, history: DataFrame
@@ -123,6 +127,7 @@ def _run(spark: SparkSession, config: PipelineConfig, run_date: date, record: Ru
     stamp = {"run_id": F.lit(record.run_id), "run_date": F.lit(run_date)}
     try:
         calendar.result()
+        record.started()  # the run reads 'running' before its first output is written
         outputs = fitted.stamped(stamp)
         prog.stage("reconcile; write forecasts, components, outlier flags, event peaks, failures")
         forecasts, info = reconcile(spark, config, outputs, history)

@@ -97,12 +97,13 @@ def reconcile_spark(spark: SparkSession, base_forecasts: DataFrame, residuals: D
 
 
 def aggregate_levels_spark(actuals: DataFrame, levels, include_bottom: bool = True,
-                           min_share: float = 0.99) -> DataFrame:
+                           min_share: float = 0.99, days: DataFrame | None = None) -> DataFrame:
     """Spark twin of cloudtune.reconcile.aggregate_levels: actuals of every configured level, summed per ts, each
     total kept only where its reporting series carry `min_share` of its volume that day (the same rule).
 
     Returns service, region, metric, level, ts, value ('*' for dropped keys); group it by (service, region, metric)
-    to fit a base model for every node in the same applyInPandas as the series.
+    to fit a base model for every node in the same applyInPandas as the series. `days`: `series_days(actuals)`
+    when the caller has it already (persisted, it saves a scan of the actuals).
     """
     _require(actuals, KEY + ["ts", "value"], "actuals")
     columns = [*NODE_COLUMNS, "ts", "value"]
@@ -131,7 +132,7 @@ def aggregate_levels_spark(actuals: DataFrame, levels, include_bottom: bool = Tr
                 parts.append(actuals.withColumn("level", F.lit(BOTTOM)).select(*columns))
             continue
         if weighted is None:
-            weighted, day_means = _with_day_means(actuals)
+            weighted, day_means = _with_day_means(actuals, days)
         by = ["metric", *kept]
         agg = level_sums(level)
         expected = day_means.groupBy(*by, "_day").agg(F.sum("_day_mean").alias("_expected"))
@@ -149,13 +150,20 @@ def aggregate_levels_spark(actuals: DataFrame, levels, include_bottom: bool = Tr
     return out
 
 
-def _with_day_means(actuals: DataFrame) -> tuple[DataFrame, DataFrame]:
-    """(the rows with a value, each with its UTC day and its series' mean absolute value that day; those means,
-    one row per series and day). The means are series x days rows (30,000 for a thousand series over a month), so
-    they go back onto the rows by a broadcast join rather than a shuffle of every row."""
+def series_days(actuals: DataFrame) -> DataFrame:
+    """One row per series and UTC day with rows: its keys, _day and _day_mean, the mean absolute value (null on a
+    day of missing values only). Series x days rows (30,000 for a thousand series over a month): the weights of
+    the totals' completeness rule, and the series keys, from one scan of the actuals."""
+    return (actuals.withColumn("_day", F.to_date(F.col("ts"))).groupBy(*KEY, "_day")
+            .agg(F.avg(F.abs("value")).alias("_day_mean")))
+
+
+def _with_day_means(actuals: DataFrame, days: DataFrame | None = None) -> tuple[DataFrame, DataFrame]:
+    """(the rows with a value, each with its series' mean absolute value that day; the `series_days`). The day
+    means go back onto the rows by a broadcast join rather than a shuffle of every row."""
     rows = actuals.select(*KEY, "ts", "value").where(F.col("value").isNotNull()) \
         .withColumn("_day", F.to_date(F.col("ts")))
-    day_means = rows.groupBy(*KEY, "_day").agg(F.avg(F.abs("value")).alias("_day_mean"))
+    day_means = series_days(actuals) if days is None else days
     return rows.join(F.broadcast(day_means), [*KEY, "_day"]), day_means
 
 

@@ -76,6 +76,11 @@ class RunRecord:
             raise start_error
         return False
 
+    def started(self) -> None:
+        """Wait until the 'running' row is written (it may be in the background); raises its error."""
+        if self._started is not None:
+            self._started.result()
+
     def _wait_started(self) -> Exception | None:
         if self._started is None:
             return None

@@ -8,7 +8,7 @@ from cloudtune.reconcile import ReconcileSettings, aggregate_levels, reconcile
 from cloudtune.reconcile.hierarchy import NODE_COLUMNS, PARTITIONS
 from cloudtune.reconcile.packed import pack
 from cloudtune.spark.reconcile import aggregate_levels_spark, block_seconds, node_keys, planned_block_seconds, \
-    reconcile_spark
+    reconcile_spark, series_days
 from tests.reconcile.reconcile_synth import assert_coherent, assert_quantiles_sane, fleet
 
 pytestmark = pytest.mark.spark
@@ -108,14 +108,17 @@ def test_fallback_reason_is_the_same_as_in_pandas(spark, data):
 
 
 @pytest.mark.parametrize("gaps", [False, True])
-def test_aggregate_levels_spark_equals_pandas(spark, data, gaps):
+@pytest.mark.parametrize("given_days", [False, True])
+def test_aggregate_levels_spark_equals_pandas(spark, data, gaps, given_days):
     _, _, history = data
     if gaps:  # missing minutes and a series gone for the last hours: the completeness rule must match too
         history = history.drop(index=history.index[::7])
         last = history.ts.max()
         history = history[~((history.service == history.service.iloc[0]) & (history.ts >= last - pd.Timedelta("2h")))]
     levels = ["series", "service", "region", "global"]
-    got = aggregate_levels_spark(spark.createDataFrame(history), levels).toPandas()
+    actuals = spark.createDataFrame(history)
+    days = series_days(actuals) if given_days else None  # the daily job passes the days it read the keys from
+    got = aggregate_levels_spark(actuals, levels, days=days).toPandas()
     local = aggregate_levels(history, levels)
     assert list(got.columns) == list(local.columns)
     a, b = in_order(got), in_order(local)
