@@ -324,9 +324,13 @@ class FittedForecast:
         else:
             ts = self.future_index(ts_or_horizon)[0]
         point = np.maximum(self.predict_native(ts, regressors, events), 0.0)
-        e = self.errors_.sample_errors(ts, n_paths, seed, point)
-        c = self.errors_.offset
-        return point, np.maximum((point[None, :] + c) * np.exp(e) - c, 0.0)
+        paths = self.errors_.sample_errors(ts, n_paths, seed, point)  # log errors, turned into values in place:
+        c = self.errors_.offset  # an event's (n_paths, minutes) arrays are tens of MB, each temporary a pass
+        np.exp(paths, out=paths)
+        paths *= (point + c)[None, :]
+        paths -= c
+        np.maximum(paths, 0.0, out=paths)
+        return point, paths
 
     def summary(self, peaks: pd.DataFrame | None = None) -> Summary:
         """What drives the forecast. With events, `upcoming_event_peaks` lists the occurrences after the history

@@ -394,9 +394,14 @@ class ErrorModel:
             noise *= scale
             del scale
         noise[~np.isfinite(noise)] = 0.0
+        in_order = bool(n) and bool((day_t[1:] >= day_t[:-1]).all())  # a window's ts: each day is a slice
         for d, lev in level_of_day.items():  # only the level error grows with the horizon
-            cols = day_t == d
-            noise[:, cols] += lev[:, None]
+            if in_order:  # in place: a boolean column mask copies every path's minutes of the day twice
+                first, end = np.searchsorted(day_t, [d, d + 1])
+                noise[:, first:end] += lev[:, None]
+            else:
+                cols = day_t == d
+                noise[:, cols] += lev[:, None]
         if self.inflate != 1.0:
             noise *= self.inflate
         return noise
