@@ -200,3 +200,18 @@ def test_the_rolling_median_of_a_series_about_as_long_as_its_window():
         want = pd.Series(a).rolling(window, center=True, min_periods=window // 2 + 1).median().to_numpy()
         np.testing.assert_array_equal(_rolling_median(a, window), want)
         assert window == 13 or not np.isnan(want).all()
+
+
+def test_the_shifted_median_is_the_median_of_the_other_cycles_present():
+    from cloudtune.outliers.detect import _shifted_median
+
+    rng = np.random.default_rng(1)
+    m = rng.standard_normal((9, 24))
+    m[rng.random(m.shape) < 0.3] = np.nan
+    shifts = [-3, -2, -1, 1, 2, 3]
+    got = _shifted_median(m, shifts, min_count=2)
+    for r in range(9):
+        for c in range(24):
+            others = [m[r + k, c] for k in shifts if 0 <= r + k < 9 and not np.isnan(m[r + k, c])]
+            want = np.median(others) if len(others) >= 2 else np.nan
+            np.testing.assert_array_equal(got[r, c], want, err_msg=f"cycle {r}, point {c}")
