@@ -20,7 +20,6 @@ import logging
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
 
 from cloudtune.errors import InputError, ModelError
 
@@ -133,6 +132,8 @@ def paths_from_quantiles(mean: np.ndarray, quantiles: dict[float, np.ndarray], n
     if not 0 <= rho < 1:
         raise InputError(f"rho must be in [0, 1), got {rho}")
     qs = sorted(quantiles)
+    from scipy.stats import norm  # here: half a second to import, for the fallback paths only
+
     z_known = norm.ppf(qs)
     floor = 1e-9 * max(float(np.nanmax(mean)), 1.0)
     logq = np.log(np.maximum(np.vstack([np.asarray(quantiles[q], float) for q in qs]), floor))  # (k, n)

@@ -10,7 +10,6 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from statsmodels.tsa.holtwinters import ExponentialSmoothing
 
 from cloudtune.models.base import ModelSpec
 from cloudtune.models.grain import DAY
@@ -64,6 +63,10 @@ class ETSCore:
         s = s.interpolate(limit_direction="both")
         seasonal = "add" if step <= DAY and len(s) >= 14 else None
         trend = self.trend if len(s) >= 6 else None
+        # Imported here: statsmodels takes a second to import, and most runs never fall back to this model (every
+        # Spark worker would pay it on its first series).
+        from statsmodels.tsa.holtwinters import ExponentialSmoothing
+
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             self.res_ = ExponentialSmoothing(s.to_numpy(), trend=trend, damped_trend=self.damped and trend is not None,
