@@ -8,8 +8,8 @@ the window, take each path's maximum, then quantiles across paths.
     from cloudtune.peaks import forecast_peaks
     peaks = forecast_peaks(fitted, events_for_region(calendar, "us"), key=("checkout", "us", "orders"))
 
-`fitted` is a fitted engine result with `point_and_paths(ts, n_paths, seed, events=...)` (the engine's
-calibrated error model), or a forecast DataFrame (ts, mean, p50, p90, p99): then paths come from a Gaussian
+`fitted` is a fitted engine result with `point_and_maxima(ts, windows, n_paths, seed, events=...)` (the maxima
+of the engine's calibrated sample paths over each day and the whole window, without the paths), or a forecast DataFrame (ts, mean, p50, p90, p99): then paths come from a Gaussian
 copula with AR(1) correlation in time whose marginals match those pointwise quantiles (`paths_from_quantiles`).
 Rows follow the Delta table `event_peaks` (schemas/forecasting.py) without the run columns: one row per
 occurrence and UTC day, plus one for the whole occurrence with `day` null.
@@ -40,7 +40,7 @@ def forecast_peaks(fitted, events: pd.DataFrame, quantiles=(0.5, 0.9, 0.99), n_p
                    seed: int | None = 0, key=None, rho: float = 0.9) -> pd.DataFrame:
     """Peaks of every occurrence in `events` (already filtered to the series' region) that the forecast covers.
 
-    fitted: an engine result with `point_and_paths` (and `end_`: occurrences must start after the history), or a
+    fitted: an engine result with `point_and_maxima` (and `end_`: occurrences must start after the history), or a
       forecast DataFrame with ts, mean and p-columns (fallback: copula paths with AR(1) correlation `rho` per step).
     key: (service, region, metric) for the output rows; default from `fitted.key` when it reads 'a/b/c'.
     """
@@ -49,11 +49,9 @@ def forecast_peaks(fitted, events: pd.DataFrame, quantiles=(0.5, 0.9, 0.99), n_p
     key = _key(fitted, key)
     rows = []
     for occ in events.itertuples(index=False):
-        got = _occurrence_paths(fitted, occ, n_paths, seed, rho)
-        if got is None:
-            continue
-        ts, mean, paths = got
-        rows.extend(occurrence_peaks(ts, mean, paths, occ.name, occ.start, occ.end, qs, key))
+        got = _occurrence_maxima(fitted, occ, n_paths, seed, rho)
+        if got is not None:
+            rows.extend(_rows(*got, occ.name, occ.start, qs, key))
     return pd.DataFrame(rows, columns=peak_columns(qs))
 
 
@@ -67,23 +65,30 @@ def occurrence_peaks(ts: pd.DatetimeIndex, mean: np.ndarray, paths: np.ndarray, 
     if paths.ndim != 2 or paths.shape[1] != len(ts) or mean.shape != (len(ts),):
         raise InputError(f"event '{event}': paths must be (n_paths, {len(ts)}) and mean ({len(ts)},); "
                          f"got {paths.shape} and {mean.shape}")
+    days, windows = occurrence_windows(ts, start, end)
+    maxima = np.column_stack([paths[:, w].max(axis=1) for w in windows]) if windows else np.zeros((len(paths), 0))
+    return _rows(ts, mean, days, windows, maxima, event, start, _quantiles(quantiles), key)
+
+
+def occurrence_windows(ts: pd.DatetimeIndex, start, end) -> tuple[list, list[np.ndarray]]:
+    """The UTC days of [start, end) that ts covers, then None for the whole occurrence; and each one's boolean
+    mask over ts (none when ts misses the occurrence)."""
     start, end = pd.Timestamp(start), pd.Timestamp(end)
-    inside = (ts >= start) & (ts < end)
+    inside = np.asarray((ts >= start) & (ts < end))
+    if not inside.any():
+        return [], []
     days = ts.floor("D")
-    out = []
-    for day in pd.unique(days[inside]):
-        sel = inside & (days == day)
-        out.append(_row(ts, mean, paths, sel, event, start, pd.Timestamp(day).date(), quantiles, key))
-    if inside.any():
-        out.append(_row(ts, mean, paths, inside, event, start, None, quantiles, key))
-    return out
+    labels = list(pd.unique(days[inside]))
+    windows = [inside & np.asarray(days == day) for day in labels]
+    return [pd.Timestamp(d).date() for d in labels] + [None], windows + [inside]
 
 
-def _row(ts, mean, paths, sel, event, start, day, quantiles, key) -> dict:
-    idx = np.flatnonzero(sel)
-    if idx[-1] - idx[0] + 1 == len(idx):  # a day of sorted timestamps: a view, not a copy of every path
-        sel = slice(idx[0], idx[-1] + 1)
-    window_max = paths[:, sel].max(axis=1)
+def _rows(ts, mean, days, windows, maxima, event, start, quantiles, key) -> list[dict]:
+    return [_row(ts, mean, maxima[:, j], sel, event, pd.Timestamp(start), day, quantiles, key)
+            for j, (day, sel) in enumerate(zip(days, windows))]
+
+
+def _row(ts, mean, window_max, sel, event, start, day, quantiles, key) -> dict:
     qv = np.quantile(window_max, quantiles)
     qv = np.maximum.accumulate(qv)  # monotone in q even with ties
     m = mean[sel]
@@ -96,8 +101,10 @@ def _row(ts, mean, paths, sel, event, start, day, quantiles, key) -> dict:
     return row
 
 
-def _occurrence_paths(fitted, occ, n_paths, seed, rho):
-    if hasattr(fitted, "point_and_paths"):
+def _occurrence_maxima(fitted, occ, n_paths, seed, rho):
+    """(ts, mean, days, windows, (n_paths, windows) path maxima) of one occurrence, or None when the forecast
+    does not cover it."""
+    if hasattr(fitted, "point_and_maxima"):
         step = fitted.step_
         first = max(occ.start.ceil(step), fitted.end_)
         if first >= occ.end:
@@ -106,18 +113,21 @@ def _occurrence_paths(fitted, occ, n_paths, seed, rho):
         ts = pd.date_range(first, occ.end, freq=step, inclusive="left")
         ev = pd.DataFrame([occ._asdict()]) if not hasattr(fitted, "events_") or fitted.events_ is None \
             else fitted.events_
-        mean, paths = fitted.point_and_paths(ts, n_paths=n_paths, seed=seed, events=ev)
-        return ts, mean, paths
+        days, windows = occurrence_windows(ts, occ.start, occ.end)
+        mean, maxima = fitted.point_and_maxima(ts, windows, n_paths=n_paths, seed=seed, events=ev)
+        return ts, mean, days, windows, maxima
     if isinstance(fitted, pd.DataFrame):
         f = fitted.set_index("ts") if "ts" in fitted.columns else fitted
         f = f[(f.index >= occ.start) & (f.index < occ.end)]
         if f.empty:
             return None
         qcols = {float(c[1:].replace("_", ".")) / 100: c for c in f.columns if c.startswith("p") and c[1:2].isdigit()}
-        paths = paths_from_quantiles(f["mean"].to_numpy(float), {q: f[c].to_numpy(float) for q, c in qcols.items()},
-                                     n_paths, seed, rho)
-        return pd.DatetimeIndex(f.index), f["mean"].to_numpy(float), paths
-    raise InputError("forecast_peaks: `fitted` must be a fitted model with point_and_paths or a forecast DataFrame "
+        mean = f["mean"].to_numpy(float)
+        paths = paths_from_quantiles(mean, {q: f[c].to_numpy(float) for q, c in qcols.items()}, n_paths, seed, rho)
+        ts = pd.DatetimeIndex(f.index)
+        days, windows = occurrence_windows(ts, occ.start, occ.end)
+        return ts, mean, days, windows, np.column_stack([paths[:, w].max(axis=1) for w in windows])
+    raise InputError("forecast_peaks: `fitted` must be a fitted model with point_and_maxima or a forecast DataFrame "
                      f"with ts, mean and p-columns; got {type(fitted).__name__}")
 
 

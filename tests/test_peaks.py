@@ -69,16 +69,18 @@ def test_forecast_peaks_from_forecast_frame_fallback():
 
 
 def test_forecast_peaks_uses_sample_paths_of_a_fitted_model():
-    class Fitted:  # the engine's protocol: end_, step_, key, events_, point_and_paths
+    class Fitted:  # the engine's protocol: end_, step_, key, events_, point_and_maxima
         end_, step_, key, events_ = TS[0], pd.Timedelta("1min"), "cart/us/requests", None
 
-        def point_and_paths(self, ts, n_paths=1000, seed=None, events=None):
-            self.asked = (len(ts), n_paths, events)
-            return np.full(len(ts), 50.0), np.full((n_paths, len(ts)), 50.0) + np.arange(n_paths)[:, None]
+        def point_and_maxima(self, ts, windows, n_paths=1000, seed=None, events=None):
+            self.asked = (len(ts), n_paths, events, [int(np.sum(w)) for w in windows])
+            paths = np.full((n_paths, len(ts)), 50.0) + np.arange(n_paths)[:, None]
+            return np.full(len(ts), 50.0), np.column_stack([paths[:, w].max(axis=1) for w in windows])
 
     f = Fitted()
     out = forecast_peaks(f, _occ(hours=24), n_paths=100)
     assert f.asked[0] == 1440 and f.asked[1] == 100 and f.asked[2] is not None
+    assert f.asked[3] == [19 * 60, 5 * 60, 1440]  # the occurrence's two UTC days, then all of it
     whole = out[out["day"].isna()].iloc[0]
     assert whole["peak_p50"] == pytest.approx(50 + 49.5) and whole["peak_p99"] == pytest.approx(50 + 98.01)
     assert tuple(out.iloc[0][["service", "region", "metric"]]) == ("cart", "us", "requests")

@@ -332,6 +332,15 @@ class FittedForecast:
         np.maximum(paths, 0.0, out=paths)
         return point, paths
 
+    def point_and_maxima(self, ts: pd.DatetimeIndex, windows: list, n_paths: int = 1000, seed: int | None = None,
+                         regressors=None, events=None) -> tuple[np.ndarray, np.ndarray]:
+        """(the point forecast at ts, (n_paths, len(windows)) maxima of each sample path over each window): the
+        same numbers as `point_and_paths` and a max over each window's columns (up to rounding), at a fraction
+        of the cost. windows: boolean masks over ts, e.g. an event's days."""
+        ts = pd.DatetimeIndex(pd.to_datetime(ts, utc=True))
+        point = np.maximum(self.predict_native(ts, regressors, events), 0.0)
+        return point, self.errors_.path_maxima(ts, point, windows, n_paths, seed)
+
     def summary(self, peaks: pd.DataFrame | None = None) -> Summary:
         """What drives the forecast. With events, `upcoming_event_peaks` lists the occurrences after the history
         (within a year) with their peak P50/P90 and time: from `peaks` when given (a `forecast_peaks` result

@@ -25,11 +25,11 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from cloudtune.models import paths
 from cloudtune.models.grain import DAY, WEEK
 
 BUCKET_EDGES_DAYS = np.array([0, 1, 2, 4, 7, 14, 28, 56, 112, 224, 448, 1e9])
 MIN_ERRORS = 10
-MIN_LEVEL_SOURCES = 4  # day-level errors pooled per horizon day of a sample path (neighbouring days added)
 PATH_OUTLIER_SDS = 6.0  # sample paths leave out errors further than this many robust SDs from their origin's median
 JUMP_MIN_LOG = float(np.log(2.0))  # a day-to-day change of the daily level residual this large (x2 or /2) is a jump
 JUMP_SDS = 5.0  # ... and also this many robust SDs of the day-to-day changes (ordinary day noise is not a jump)
@@ -312,7 +312,7 @@ class ErrorModel:
         gives a day-level error (its mean) and demeaned within-day noise.
 
         - Level: for forecast horizon day d, the day-level errors of the origin-days at horizon d (widened to the
-          neighbouring horizons until there are at least `MIN_LEVEL_SOURCES`), each grown by
+          neighbouring horizons until there are at least `paths.MIN_LEVEL_SOURCES`), each grown by
           sqrt((d + 0.5) / (s + 0.5)) from its own horizon s; beyond the backtested days, those of the later half
           of the backtested days. One uniform draw per path picks the same quantile of that pool every day, so a
           path's level error persists across the days of a window (it is a level, not noise).
@@ -326,85 +326,18 @@ class ErrorModel:
         target step's volume with the noise model of `noise_variance` (count noise shrinks, relative to the load,
         where the load is higher: an event's peak minutes are less noisy, relative to their level, than the
         night-time minutes their errors may be drawn from)."""
-        rng = np.random.default_rng(seed)
-        n = len(ts)
-        if not self.pairs:
-            return np.zeros((n_paths, n))
-        per_day = max(1, int(DAY // self.step)) if self.step < DAY else 1
-        block = max(1, per_day // 24)
-        got = self._origin_days(per_day, point is not None)
-        if got is None:
-            return np.zeros((n_paths, n))
-        var, lev_s, lev_v, noise_mat, finite, inv_src_var = got
-        k_t = np.maximum(np.asarray((ts - self.end) // self.step, dtype=int), 0)
-        day_t = k_t // per_day
-        if per_day > 1:  # clock slot of the day (origins are UTC midnights, so offsets are clock times)
-            slot = np.asarray((ts.asi8 % DAY.value) // self.step.value, dtype=int)
-        else:
-            slot = np.zeros(n, dtype=int)
-        # Per horizon day: a pool of origin-days (same horizon, widened to neighbours until MIN_LEVEL_SOURCES;
-        # beyond the backtested days, the later half of them). Level: one uniform per path, the same quantile of
-        # each day's (grown) pool. Noise: hour blocks of random origin-days of the pool, same clock slots.
-        u = rng.uniform(size=n_paths)
-        max_s = int(lev_s.max())
-        blk_id = np.zeros(n, dtype=int)
-        if n:
-            new = np.ones(n, bool)
-            new[1:] = (day_t[1:] != day_t[:-1]) | (slot[1:] // block != slot[:-1] // block)
-            blk_id = np.cumsum(new) - 1
-        n_blk = int(blk_id[-1]) + 1 if n else 0
-        first_of_blk = np.searchsorted(blk_id, np.arange(n_blk))
-        level_of_day, pool_of_day = {}, {}
-        for d in np.unique(day_t):
-            if d <= max_s:
-                w = 0
-                sel = lev_s == d
-                while sel.sum() < MIN_LEVEL_SOURCES and w < max_s:
-                    w += 1
-                    sel = np.abs(lev_s - d) <= w
-            else:
-                sel = lev_s >= max_s // 2
-            # The spread grows with the horizon, the pool's bias does not: a bias multiplied by sqrt(horizon) turned
-            # one missed slope break into year-ahead peaks 10x the forecast.
-            center = np.median(lev_v[sel])
-            pool = center + (lev_v[sel] - center) * np.sqrt((d + 0.5) / (lev_s[sel] + 0.5))
-            level_of_day[int(d)] = np.quantile(pool, u)
-            pool_of_day[int(d)] = np.flatnonzero(sel)
-        # Each hour block draws its origin-day among the pool's rows with no missing value (gaps, left-out
-        # incidents or events) at the block's slots; when every row misses some, among the whole pool.
-        pick = np.empty((n_paths, n_blk), dtype=np.int64)
-        bounds = np.append(first_of_blk, n)
-        for b in range(n_blk):
-            pool = pool_of_day[int(day_t[first_of_blk[b]])]
-            usable = pool[finite[np.ix_(pool, slot[bounds[b]:bounds[b + 1]])].all(axis=1)]
-            pool = usable if len(usable) else pool
-            pick[:, b] = pool[rng.integers(len(pool), size=n_paths)]
-        # One flat gather per (path, ts) instead of 2-D fancy indexing: this runs over every minute of an event.
-        flat = pick[:, blk_id]
-        flat *= per_day
-        flat += slot[None, :]
-        noise = noise_mat.ravel().take(flat)
-        if var is not None:
-            scale = inv_src_var.ravel().take(flat)
-            scale *= var(np.maximum(point, 0))[None, :]
-            # At most 4x (or 1/4) the source's noise SD: the variance model is fitted over the calibration loads,
-            # and far outside them (a collapsed or exploded level) a linear 1/f term would be extrapolated.
-            np.clip(scale, 1.0 / 16, 16.0, out=scale)
-            np.sqrt(scale, out=scale)
-            noise *= scale
-            del scale
-        noise[~np.isfinite(noise)] = 0.0
-        in_order = bool(n) and bool((day_t[1:] >= day_t[:-1]).all())  # a window's ts: each day is a slice
-        for d, lev in level_of_day.items():  # only the level error grows with the horizon
-            if in_order:  # in place: a boolean column mask copies every path's minutes of the day twice
-                first, end = np.searchsorted(day_t, [d, d + 1])
-                noise[:, first:end] += lev[:, None]
-            else:
-                cols = day_t == d
-                noise[:, cols] += lev[:, None]
-        if self.inflate != 1.0:
-            noise *= self.inflate
-        return noise
+        draws = paths.draw(self, ts, n_paths, seed, point is not None)
+        if draws is None:
+            return np.zeros((n_paths, len(ts)))
+        return paths.error_paths(draws, None if point is None else np.asarray(point, dtype=float))
+
+    def path_maxima(self, ts: pd.DatetimeIndex, point: np.ndarray, windows: list, n_paths: int,
+                    seed: int | None) -> np.ndarray:
+        """(n_paths, len(windows)): each value path's maximum over each window (a boolean mask over ts), for the
+        paths max((point + offset) * exp(sample_errors(ts, n_paths, seed, point)) - offset, 0), equal to them up to
+        rounding, without drawing them (see `cloudtune.models.paths`)."""
+        point = np.asarray(point, dtype=float)
+        return paths.path_maxima(paths.draw(self, ts, n_paths, seed, True), point, self.offset, windows, n_paths)
 
     def _origin_days(self, per_day: int, with_var: bool):
         """The calibration pairs cut into origin-days, the same for every draw (a fit's peaks draw several
