@@ -19,6 +19,7 @@ import pandas as pd
 from cloudtune.errors import InputError, ModelError
 from cloudtune.models.grain import grain_name, horizon_steps, parse_grain, regular_series
 from cloudtune.models.quantiles import ErrorModel, aggregate, backtest_pairs, level_jumps
+from cloudtune.timestamps import utc_index
 
 log = logging.getLogger(__name__)
 
@@ -320,7 +321,7 @@ class FittedForecast:
                         regressors=None, events=None) -> tuple[np.ndarray, np.ndarray]:
         """(the non-negative point forecast, `sample_paths`) at the same timestamps, predicted once."""
         if isinstance(ts_or_horizon, pd.DatetimeIndex):
-            ts = pd.DatetimeIndex(pd.to_datetime(ts_or_horizon, utc=True))
+            ts = utc_index(ts_or_horizon)
         else:
             ts = self.future_index(ts_or_horizon)[0]
         point = np.maximum(self.predict_native(ts, regressors, events), 0.0)
@@ -337,7 +338,7 @@ class FittedForecast:
         """(the point forecast at ts, (n_paths, len(windows)) maxima of each sample path over each window): the
         same numbers as `point_and_paths` and a max over each window's columns (up to rounding), at a fraction
         of the cost. windows: boolean masks over ts, e.g. an event's days."""
-        ts = pd.DatetimeIndex(pd.to_datetime(ts, utc=True))
+        ts = utc_index(ts)
         point = np.maximum(self.predict_native(ts, regressors, events), 0.0)
         return point, self.errors_.path_maxima(ts, point, windows, n_paths, seed)
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from cloudtune.timestamps import utc_index
+
 KEYS = ["service", "region", "metric"]
 AGGREGATE = "*"  # the key value of an aggregated column (service '*' is a region total)
 
@@ -98,7 +100,7 @@ def to_wide(key: tuple, level: str, result, block_seconds: int) -> pd.DataFrame:
     for col in PACKED:  # concat filled the other records' arrays with NaN; Arrow needs a list or None
         wide[col] = wide[col].where(wide["record"] == "forecast", None)
     for col in ("ts", "start", "end", "event_start", "peak_ts"):
-        wide[col] = pd.to_datetime(wide[col], utc=True)
+        wide[col] = utc_index(wide[col])
     wide["errored"] = wide["errored"].astype("boolean")
     return wide[WIDE_COLUMNS]
 
