@@ -243,9 +243,8 @@ class EventEffects:
         """Per timestamp, one column per event name in `events` (product over its occurrences); 1.0 outside
         the windows. `region`: keep only that region's (and 'global') occurrences, for callers that did not."""
         ts = _index(ts, "ts")
-        out = pd.DataFrame(index=ts)
         if events is None or len(events) == 0:
-            return out
+            return pd.DataFrame(index=ts)
         events = _check_events(events)
         if region is not None and "region" in events.columns:
             events = events[(events["region"] == region) | (events["region"] == "global")]
@@ -254,6 +253,7 @@ class EventEffects:
         t = midpoints(ts[order], step)
         curves = getattr(self, "curves_", {})
         windows = occurrence_windows(events)
+        out = {}  # the frame built once: a column inserted per event copied the frame's block each time
         for name, rows in by_name(events):
             logm = np.zeros(len(ts))
             curve = None
@@ -265,7 +265,7 @@ class EventEffects:
             col = np.empty(len(ts))
             col[order] = np.exp(logm)
             out[name] = col
-        return out
+        return pd.DataFrame(out, index=ts)
 
     # -- explain ------------------------------------------------------------------------------------------------
     def summary(self) -> list[dict]:

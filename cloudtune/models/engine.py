@@ -35,17 +35,19 @@ DAY_TYPES_MARGIN = 0.05  # relative error reduction a richer day-type structure 
 
 
 def _window_mask(ts: pd.DatetimeIndex, events: pd.DataFrame, ramps: bool = True) -> np.ndarray:
+    lo, hi = events["start"], events["end"]
+    if ramps:
+        lo, hi = lo - events["ramp_before"], hi + events["decay_after"]
+    known = (lo < hi).to_numpy()  # an open or unknown window (NaT) masks nothing, as a comparison with NaT
+    lo, hi = pd.DatetimeIndex(lo[known]), pd.DatetimeIndex(hi[known])
+    if ts.is_monotonic_increasing:  # the usual case: each window is one slice, all found by one binary search
+        edges = np.zeros(len(ts) + 1, np.int64)
+        np.add.at(edges, ts.searchsorted(lo), 1)
+        np.add.at(edges, ts.searchsorted(hi), -1)
+        return np.cumsum(edges[:-1]) > 0
     m = np.zeros(len(ts), bool)
-    ordered = ts.is_monotonic_increasing  # the usual case: each window is one slice, found by binary search
-    for row in events.itertuples():
-        s = row.start - (row.ramp_before if ramps else pd.Timedelta(0))
-        e = row.end + (row.decay_after if ramps else pd.Timedelta(0))
-        if pd.isna(s) or pd.isna(e):  # an open or unknown window masks nothing (as a comparison with NaT)
-            continue
-        if ordered:
-            m[ts.searchsorted(s):ts.searchsorted(e)] = True
-        else:
-            m |= (ts >= s) & (ts < e)
+    for s, e in zip(lo, hi):
+        m |= (ts >= s) & (ts < e)
     return m
 
 
