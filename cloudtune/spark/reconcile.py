@@ -97,13 +97,17 @@ def reconcile_spark(spark: SparkSession, base_forecasts: DataFrame, residuals: D
 
 
 def aggregate_levels_spark(actuals: DataFrame, levels, include_bottom: bool = True,
-                           min_share: float = 0.99, days: DataFrame | None = None) -> DataFrame:
+                           min_share: float = 0.99, days: DataFrame | None = None,
+                           cached: list | None = None) -> DataFrame:
     """Spark twin of cloudtune.reconcile.aggregate_levels: actuals of every configured level, summed per ts, each
     total kept only where its reporting series carry `min_share` of its volume that day (the same rule).
 
     Returns service, region, metric, level, ts, value ('*' for dropped keys); group it by (service, region, metric)
     to fit a base model for every node in the same applyInPandas as the series. `days`: `series_days(actuals)`
-    when the caller has it already (persisted, it saves a scan of the actuals).
+    when the caller has it already (persisted, it saves a scan of the actuals). `cached`: a list to which the
+    per-level sums (totals x timestamps rows: small) are added persisted, for the caller to unpersist after its
+    action; a level that a coarser one sums again is then computed once. Without it, Spark scans the actuals again
+    for the coarser level: the two uses push different filters into the plan, so their shuffle is not reused.
     """
     _require(actuals, KEY + ["ts", "value"], "actuals")
     columns = [*NODE_COLUMNS, "ts", "value"]
@@ -120,9 +124,11 @@ def aggregate_levels_spark(actuals: DataFrame, levels, include_bottom: bool = Tr
             by = ["metric", *LEVELS[level]]
             finer = [lv for lv in ordered if lv != BOTTOM and set(LEVELS[level]) < set(LEVELS[lv])]
             source = level_sums(finer[-1]) if finer else weighted
-            sums[level] = source.groupBy(*by, "ts").agg(
-                F.sum("value").alias("value"), F.sum("_present" if finer else "_day_mean").alias("_present"),
-                F.first("_day").alias("_day"))
+            # _day is a key (ts decides it), not first(_day), a nondeterministic aggregate.
+            sums[level] = source.groupBy(*by, "ts", "_day").agg(
+                F.sum("value").alias("value"), F.sum("_present" if finer else "_day_mean").alias("_present"))
+            if cached is not None:
+                cached.append(sums[level].persist())
         return sums[level]
 
     for level in ordered:  # a handful of levels, each one aggregation

@@ -118,7 +118,12 @@ def test_aggregate_levels_spark_equals_pandas(spark, data, gaps, given_days):
     levels = ["series", "service", "region", "global"]
     actuals = spark.createDataFrame(history)
     days = series_days(actuals) if given_days else None  # the daily job passes the days it read the keys from
-    got = aggregate_levels_spark(actuals, levels, days=days).toPandas()
+    cached = [] if given_days else None  # ... and the level sums it persists for the fit, then unpersists
+    got = aggregate_levels_spark(actuals, levels, days=days, cached=cached).toPandas()
+    if cached is not None:
+        assert len(cached) == 3 and all(frame.storageLevel.useMemory for frame in cached)  # service, region, global
+        for frame in cached:
+            frame.unpersist()
     local = aggregate_levels(history, levels)
     assert list(got.columns) == list(local.columns)
     a, b = in_order(got), in_order(local)
