@@ -147,15 +147,23 @@ def _run(spark: SparkSession, config: PipelineConfig, run_date: date, record: Ru
     check_failed_share(record.fields, config.forecast.max_failed_share)
 
 
+NODES_PER_COMPONENTS_FILE = 500  # about a million rows a file at the default components grain and horizon
+
+
 def _side_outputs(spark: SparkSession, db: str, outputs: NodeOutputs, where: dict) -> dict:
-    """The small writes and the run's counts, as callables for `concurrently`."""
+    """The small writes and the run's counts, as callables for `concurrently`. Each writes few files: flags, peaks
+    and failures are a few rows a node (one file), components a few thousand. A task per partition of the fit's
+    output wrote as many files of a few rows each, a task's fixed cost each, and SQL readers list them all."""
     reports = outputs.rows("report")
+    component_files = max(1, -(-outputs.nodes // NODES_PER_COMPONENTS_FILE))
     return {
-        "components": lambda: replace_partition(spark, outputs.rows("component"), db, FORECAST_COMPONENTS, where),
-        "flags": lambda: replace_partition(spark, outputs.rows("flag").withColumn("reason", F.col("flag_reason")),
-                                           db, OUTLIER_FLAGS, where),
-        "peaks": lambda: replace_partition(spark, outputs.rows("peak"), db, EVENT_PEAKS, where),
-        "failures": lambda: replace_partition(spark, reports.where(F.col("status") != "ok"), db, FAILURES, where),
+        "components": lambda: replace_partition(spark, outputs.rows("component").coalesce(component_files), db,
+                                                FORECAST_COMPONENTS, where),
+        "flags": lambda: replace_partition(spark, outputs.rows("flag").withColumn("reason", F.col("flag_reason"))
+                                           .coalesce(1), db, OUTLIER_FLAGS, where),
+        "peaks": lambda: replace_partition(spark, outputs.rows("peak").coalesce(1), db, EVENT_PEAKS, where),
+        "failures": lambda: replace_partition(spark, reports.where(F.col("status") != "ok").coalesce(1), db, FAILURES,
+                                              where),
         "counts": lambda: series_counts(reports),
     }
 
