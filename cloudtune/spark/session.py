@@ -48,6 +48,10 @@ def session_settings(config: PipelineConfig, warehouse: str | Path) -> dict[str,
         # clusters; ours are a commit a day per table, and the tasks' latency was the cost: 50 made a one-row
         # write take 3 s instead of 1.4 s, and 8 instead of 2 cost 3.5 s of a 30 s run (A/B, same session).
         "spark.databricks.delta.snapshotPartitions": "2",
+        # A task writing a partitioned table keeps a file open per partition value (up to 8) instead of sorting its
+        # rows by the partition columns first: a run writes one run_date, and the sort copied every forecast row
+        # (A/B at N = 50, four warm runs each: 29.2 s against 28.1 s a run, medians).
+        "spark.sql.maxConcurrentOutputFiles": "8",
         # pandas writes nanosecond Parquet timestamps, which Spark otherwise refuses; ingest converts them.
         "spark.sql.legacy.parquet.nanosAsLong": "true",
     }
