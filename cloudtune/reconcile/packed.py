@@ -8,6 +8,8 @@ once, on their way to the table.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -41,10 +43,34 @@ def pack(forecast: pd.DataFrame, block_seconds: int, arrays: list[str]) -> pd.Da
     return out[list(forecast.columns)]
 
 
+@dataclass
+class LongBlock:
+    """A reconciled block on its way to long rows: the packed rows' scalar columns (one row per node, repeated over
+    the block's steps), the block's time grid and the value columns already long (node by node, `len(grid)` steps
+    each). `to_pandas` makes the rows; an adapter can make its own (e.g. Arrow) without a pandas frame."""
+
+    scalars: pd.DataFrame
+    grid: np.ndarray  # UTC ns of the block's steps
+    values: dict[str, np.ndarray]
+    columns: list[str]
+
+    def to_pandas(self) -> pd.DataFrame:
+        steps = len(self.grid)
+        out = {c: np.repeat(self.scalars[c].to_numpy(), steps) for c in self.scalars.columns}
+        out["ts"] = pd.to_datetime(np.tile(self.grid, len(self.scalars)), utc=True)
+        out.update(self.values)
+        return pd.DataFrame(out, columns=self.columns)
+
+
 def reconcile_packed(rows: pd.DataFrame, hierarchy: Hierarchy, projection: Projection) -> pd.DataFrame:
     """One block of one hierarchy: a packed row per node (the same first `ts` and array lengths for all), with
     `mean` and pNN arrays (pNN needed on the bottom series only). Returns the long reconciled rows, as
     reconcile_frame would for the unpacked rows: other array columns unpacked, scalar columns repeated."""
+    return reconcile_block(rows, hierarchy, projection).to_pandas()
+
+
+def reconcile_block(rows: pd.DataFrame, hierarchy: Hierarchy, projection: Projection) -> LongBlock:
+    """`reconcile_packed` before the rows are made."""
     qcols = quantile_columns(rows.columns)
     n, m = hierarchy.S.shape
     node = node_indices(rows[NODE_COLUMNS], hierarchy)
@@ -80,27 +106,26 @@ def reconcile_packed(rows: pd.DataFrame, hierarchy: Hierarchy, projection: Proje
             base_q[:, node[bottom] - (n - m), k] = _stack(rows.loc[bottom, col]).T
         _require_values(base_q.reshape(steps, -1), [c for c in labels[n - m:] for _ in qcols], "quantile")
     means, q = reconcile_arrays(Y, base_q, hierarchy, projection)
-    out = _unpack(rows, node, Y, means, q, qcols, steps)
-    out["reconciliation"] = projection.method
-    return out
+    return _long_block(rows, node, Y, means, q, qcols, steps, projection.method)
 
 
-def _unpack(rows, node, Y, means, q, qcols, steps) -> pd.DataFrame:
+def _long_block(rows, node, Y, means, q, qcols, steps, method: str) -> LongBlock:
     step = parse_grain(str(rows["grain"].iloc[0]))
     first = pd.Timestamp(pd.to_datetime(rows["ts"].iloc[0], utc=True))
     grid = first.value + step.value * np.arange(steps, dtype=np.int64)
     arrays = [c for c in rows.columns if rows[c].map(lambda v: isinstance(v, (np.ndarray, list))).any()]
-    out = {c: np.repeat(rows[c].to_numpy(), steps) for c in rows.columns if c not in arrays}
-    out["ts"] = pd.to_datetime(np.tile(grid, len(rows)), utc=True)
+    kept = [c for c in rows.columns if c not in ("base_mean", "reconciliation")]  # both are set here
+    scalars = rows[[c for c in kept if c not in arrays and c != "ts"]].assign(reconciliation=method)
+    values = {}
     for col in arrays:
         if col not in ("mean", *qcols):  # passed through, e.g. a weekly forecast's peak_to_mean
-            out[col] = np.concatenate([np.full(steps, np.nan) if v is None else np.asarray(v, dtype=float)
-                                       for v in rows[col]])
-    out["mean"] = means[:, node].T.ravel()
+            values[col] = np.concatenate([np.full(steps, np.nan) if v is None else np.asarray(v, dtype=float)
+                                          for v in rows[col]])
+    values["mean"] = means[:, node].T.ravel()
     for k, col in enumerate(qcols):
-        out[col] = q[:, node, k].T.ravel()
-    out["base_mean"] = Y[:, node].T.ravel()
-    return pd.DataFrame(out, columns=[*rows.columns, "base_mean"])
+        values[col] = q[:, node, k].T.ravel()
+    values["base_mean"] = Y[:, node].T.ravel()
+    return LongBlock(scalars.reset_index(drop=True), grid, values, [*kept, "base_mean", "reconciliation"])
 
 
 def _stack(values: pd.Series) -> np.ndarray:

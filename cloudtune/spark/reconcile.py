@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import json
 import logging
+from contextlib import contextmanager
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
+from pyspark.sql.pandas.types import to_arrow_schema
 from pyspark.sql.types import ArrayType, DoubleType, StringType, StructField, StructType
 
 from cloudtune.errors import InputError, shorten
@@ -85,10 +89,11 @@ def reconcile_spark(spark: SparkSession, base_forecasts: DataFrame, residuals: D
                          StructField("reconciliation", StringType())])
     # S, P and the correlation grow with the square of a metric's series: broadcast once, not pickled per task.
     fitted_handle = spark.sparkContext.broadcast(fitted)
-    runner = make_block_reconciler(fitted_handle, unit_cols, schema.fieldNames(), packed)
     if packed:  # each packed row already holds one block: group by where it starts
         spread = base.repartition(block_tasks(spark, stats, unit_cols), *unit_cols, "grain", "ts")
-        return spread.groupBy(*unit_cols, "grain", "ts").applyInPandas(runner, schema), info
+        runner = make_packed_reconciler(fitted_handle, unit_cols, to_arrow_schema(schema))
+        return spread.groupBy(*unit_cols, "grain", "ts").applyInArrow(runner, schema), info
+    runner = make_block_reconciler(fitted_handle, unit_cols, schema.fieldNames())
     seconds = block_seconds(stats, settings, unit_cols)
     log.info("reconcile in blocks of %s", pd.Timedelta(seconds=seconds))
     blocked = base.withColumn(_BLOCK, F.floor(F.col("ts").cast("long") / F.lit(seconds)))
@@ -212,28 +217,62 @@ def _block_for(nodes: int, step: pd.Timedelta, settings: ReconcileSettings) -> i
     return int(min(settings.block_seconds, max(step, fits)))
 
 
-def make_block_reconciler(fitted, unit_cols: list[str], columns: list[str], packed: bool = False):
-    """The applyInPandas function. It closes over column names and a broadcast handle of
+def make_block_reconciler(fitted, unit_cols: list[str], columns: list[str]):
+    """The applyInPandas function over long rows. It closes over column names and a broadcast handle of
     {unit: (Hierarchy, Projection)}; each block only looks its hierarchy up and multiplies."""
 
     def run_block(rows: pd.DataFrame) -> pd.DataFrame:
-        from cloudtune.errors import CloudTuneError
         from cloudtune.reconcile.frame import reconcile_frame
-        from cloudtune.reconcile.packed import reconcile_packed
 
-        unit = tuple(str(rows[c].iloc[0]) for c in unit_cols)
-        hierarchy, projection = fitted.value[unit]
-        try:
-            if packed:
-                out = reconcile_packed(rows, hierarchy, projection)
-            else:
-                out = reconcile_frame(rows.drop(columns=[_BLOCK]), hierarchy, projection)
-        except CloudTuneError as exc:
-            raise InputError(f"reconciling {hierarchy.label}, grain {rows['grain'].iloc[0]}, block from "
-                             f"{rows['ts'].min()}: {exc}") from None
-        return out[columns]
+        hierarchy, projection = fitted.value[tuple(str(rows[c].iloc[0]) for c in unit_cols)]
+        with _named_block(hierarchy, rows):
+            return reconcile_frame(rows.drop(columns=[_BLOCK]), hierarchy, projection)[columns]
 
     return run_block
+
+
+def make_packed_reconciler(fitted, unit_cols: list[str], schema: pa.Schema):
+    """The applyInArrow function over packed rows (one per node and block): the same maths as reconcile_packed, and
+    the long rows built as Arrow columns, not as a pandas frame that Spark then converts (a key string per row and
+    column was most of the Python side's cost of a forecast row)."""
+
+    def run_block(table: pa.Table) -> pa.Table:
+        from cloudtune.reconcile.packed import reconcile_block
+
+        rows = table.to_pandas()  # one row per node: a block's values are arrays
+        hierarchy, projection = fitted.value[tuple(str(rows[c].iloc[0]) for c in unit_cols)]
+        with _named_block(hierarchy, rows):
+            return long_block_to_arrow(reconcile_block(rows, hierarchy, projection), schema)
+
+    return run_block
+
+
+def long_block_to_arrow(block, schema: pa.Schema) -> pa.Table:
+    """A reconciled LongBlock as an Arrow table of `schema`: keys repeated by Arrow's take, values as they are."""
+    steps, nodes = len(block.grid), len(block.scalars)
+    repeat = pa.array(np.repeat(np.arange(nodes), steps))
+    columns = []
+    for field in schema:
+        if field.name in block.values:
+            columns.append(pa.array(block.values[field.name], type=field.type))
+        elif field.name == "ts":
+            grid = np.tile(block.grid, nodes)
+            columns.append(pa.array(grid, type=pa.timestamp("ns", tz="UTC")).cast(field.type))
+        else:
+            columns.append(pa.array(block.scalars[field.name].tolist(), type=field.type).take(repeat))
+    return pa.Table.from_arrays(columns, schema=schema)
+
+
+@contextmanager
+def _named_block(hierarchy, rows: pd.DataFrame):
+    """A block's input error names its hierarchy, grain and first timestamp (the driver only sees the message)."""
+    from cloudtune.errors import CloudTuneError
+
+    try:
+        yield
+    except CloudTuneError as exc:
+        raise InputError(f"reconciling {hierarchy.label}, grain {rows['grain'].iloc[0]}, block from "
+                         f"{rows['ts'].min()}: {exc}") from None
 
 
 def make_residual_summarizer(hierarchies, unit_cols: list[str], min_rows: int):

@@ -159,3 +159,29 @@ def test_missing_columns_are_named(spark, data):
     base, _, _ = data
     with pytest.raises(InputError, match="base_forecasts is missing column\\(s\\) grain"):
         reconcile_spark(spark, spark.createDataFrame(base.drop(columns="grain")), None, ReconcileSettings())
+
+
+def test_packed_blocks_become_the_same_rows_as_arrow_as_in_pandas():
+    """The Spark adapter builds a reconciled block's rows as Arrow columns; they equal reconcile_packed's frame."""
+    import pyarrow as pa
+    from cloudtune.reconcile import fit_projections
+    from cloudtune.reconcile.packed import reconcile_block
+    from cloudtune.spark.reconcile import long_block_to_arrow
+    from tests.reconcile.reconcile_synth import fleet
+
+    base, residuals, _ = fleet(hours=30)
+    base = base.assign(model=np.where(base.level == "series", "cloudtune", None))  # a null key string passes too
+    hierarchy, projection = fit_projections(base[NODE_COLUMNS].drop_duplicates(), ReconcileSettings(),
+                                            residuals)[("requests",)]
+    packed = pd.concat([pack(rows, 12 * 3600, ["mean", "p50", "p90", "p99"])
+                        for _, rows in base[base.metric == "requests"].groupby(NODE_COLUMNS)], ignore_index=True)
+    rows = packed[packed.ts == packed.ts.iloc[0]].drop(columns="extra", errors="ignore")
+    block = reconcile_block(rows, hierarchy, projection)
+    want = block.to_pandas()
+    schema = pa.schema([pa.field(c, pa.timestamp("us", tz="UTC") if c == "ts" else
+                                 pa.float64() if c in block.values else pa.string()) for c in want.columns])
+    got = long_block_to_arrow(block, schema)
+    assert got.schema == schema and got.num_rows == len(want) == len(rows) * 12
+    got = got.to_pandas()
+    assert got["model"].isna().sum() == want["model"].isna().sum() > 0
+    pd.testing.assert_frame_equal(got, want.astype({"ts": got["ts"].dtype}), check_exact=True)
