@@ -15,6 +15,7 @@ S = [C; I] with the identity on the bottom rows.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -74,6 +75,12 @@ class Hierarchy:
     @property
     def bottom_slice(self) -> slice:
         return slice(len(self.nodes) - self.n_bottom, len(self.nodes))
+
+    @cached_property
+    def bottom_is_identity(self) -> bool:
+        """S's last m rows are the identity (as `build_hierarchies` makes it): a node vector is then its parents'
+        sums over the bottom values themselves."""
+        return bool(np.array_equal(self.S[self.bottom_slice], np.eye(self.n_bottom)))
 
     @property
     def label(self) -> str:
