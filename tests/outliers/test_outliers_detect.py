@@ -215,3 +215,23 @@ def test_the_shifted_median_is_the_median_of_the_other_cycles_present():
             others = [m[r + k, c] for k in shifts if 0 <= r + k < 9 and not np.isnan(m[r + k, c])]
             want = np.median(others) if len(others) >= 2 else np.nan
             np.testing.assert_array_equal(got[r, c], want, err_msg=f"cycle {r}, point {c}")
+
+
+def test_bucket_mads_of_hour_runs_equal_numpy_per_bucket():
+    """The hour buckets of whole days take a matrix path (bottleneck); it equals numpy's median per bucket."""
+    from cloudtune.outliers.detect import _bucket_mads
+
+    rng = np.random.default_rng(4)
+    days, cycle = 5, 1440
+    r = rng.standard_normal(days * cycle)
+    r[rng.random(len(r)) < 0.1] = np.nan
+    buckets = (np.arange(len(r)) % cycle) * 24 // cycle
+    r[buckets == 3] = np.nan  # an hour with no value at all: NaN, for the caller to fill
+    ok = ~np.isnan(r)
+    want = np.array([np.median(np.abs(r[(buckets == b) & ok] - np.median(r[(buckets == b) & ok])))
+                     if ((buckets == b) & ok).any() else np.nan for b in range(24)])
+    np.testing.assert_array_equal(_bucket_mads(r, buckets, 24, ok), want)
+    shuffled = rng.permutation(buckets)  # not runs of whole days: the per-bucket path, same definition
+    want = np.array([np.median(np.abs(r[(shuffled == b) & ok] - np.median(r[(shuffled == b) & ok])))
+                     if ((shuffled == b) & ok).any() else np.nan for b in range(24)])
+    np.testing.assert_array_equal(_bucket_mads(r, shuffled, 24, ok), want)
