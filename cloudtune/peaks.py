@@ -9,8 +9,9 @@ the window, take each path's maximum, then quantiles across paths.
     peaks = forecast_peaks(fitted, events_for_region(calendar, "us"), key=("checkout", "us", "orders"))
 
 `fitted` is a fitted engine result with `point_and_maxima(ts, windows, n_paths, seed, events=...)` (the maxima
-of the engine's calibrated sample paths over each day and the whole window, without the paths), or a forecast DataFrame (ts, mean, p50, p90, p99): then paths come from a Gaussian
-copula with AR(1) correlation in time whose marginals match those pointwise quantiles (`paths_from_quantiles`).
+of the engine's calibrated sample paths over each day and the whole window, without drawing the paths), or a
+forecast DataFrame (ts, mean, p50, p90, p99): then paths come from a Gaussian copula with AR(1) correlation in
+time whose marginals match those pointwise quantiles (`paths_from_quantiles`).
 Rows follow the Delta table `event_peaks` (schemas/forecasting.py) without the run columns: one row per
 occurrence and UTC day, plus one for the whole occurrence with `day` null.
 """

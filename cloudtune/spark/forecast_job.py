@@ -69,11 +69,11 @@ def fit_nodes(spark: SparkSession, config: PipelineConfig, history: DataFrame, r
     levels = list(config.reconcile.levels)
     # One scan of the actuals gives the series keys and the day weights of the totals' completeness rule.
     days = series_days(history).persist()
-    sums = [days]
+    cached = [days]
     try:
         keys = node_keys(days.select(*KEYS).distinct().toPandas(), levels)
         nodes = aggregate_levels_spark(history, levels, min_share=config.reconcile.total_min_share, days=days,
-                                       cached=sums)
+                                       cached=cached)
         progress.stage(stage, len(keys))
         runner = make_series_runner(run, asdict(config.model), asdict(config.outliers), events_records(config),
                                     planned_block_seconds(keys, config.reconcile, run["grain"]),
@@ -83,7 +83,7 @@ def fit_nodes(spark: SparkSession, config: PipelineConfig, history: DataFrame, r
         # not in memory: months of minutes for thousands of nodes do not fit in the heap; each write reads them once.
         wide.count()
     finally:
-        for frame in sums:
+        for frame in cached:
             frame.unpersist()
     other = wide.where(F.col("record") != "forecast").persist(StorageLevel.MEMORY_AND_DISK)
     other.count()
