@@ -19,7 +19,7 @@ from pyspark.sql import functions as F
 from pyspark.sql.pandas.types import to_arrow_schema
 from pyspark.sql.types import ArrayType, DoubleType, StringType, StructField, StructType
 
-from cloudtune.errors import InputError, shorten
+from cloudtune.errors import CloudTuneError, InputError, shorten
 from cloudtune.reconcile.hierarchy import ALL, BOTTOM, KEY, LEVELS, NODE_COLUMNS, PARTITIONS, SUM_ORDER_SLACK, \
     build_hierarchies, check_levels, check_nodes
 from cloudtune.reconcile.projection import fit_projection
@@ -266,8 +266,6 @@ def long_block_to_arrow(block, schema: pa.Schema) -> pa.Table:
 @contextmanager
 def _named_block(hierarchy, rows: pd.DataFrame):
     """A block's input error names its hierarchy, grain and first timestamp (the driver only sees the message)."""
-    from cloudtune.errors import CloudTuneError
-
     try:
         yield
     except CloudTuneError as exc:
