@@ -47,9 +47,10 @@ FORECASTS = Table(
     ),
     partition_by=("run_date",),
     key=("run_date",),
-    # File statistics (for data skipping) on what consumers filter by, not on the five value columns: on a month
-    # of minutes they were a third of the write's time and no query skips files by a forecast's value.
-    properties={"delta.dataSkippingStatsColumns": "service,region,metric,level,ts"},
+    # File statistics (for data skipping) on ts only. A run's files each hold whole reconciliation blocks, every
+    # node of a metric, so min/max of the key strings span every service and region and skip no file; collecting
+    # them was a fifth of a pure write's time (8.6 M rows: 11.0 s with the keys, 8.6 s with ts alone).
+    properties={"delta.dataSkippingStatsColumns": "ts"},
 )
 
 FORECAST_COMPONENTS = Table(
