@@ -21,6 +21,7 @@ from cloudtune.outliers.settings import OutlierSettings
 log = logging.getLogger(__name__)
 KEYS = ["service", "region", "metric"]
 TABLE_QUANTILES = (0.5, 0.9, 0.99)  # the p50/p90/p99 columns of the forecasts table
+RESIDUAL_GRAIN = "1h"  # of the in-sample residuals MinT weighs the nodes by
 
 
 @dataclass
@@ -30,7 +31,7 @@ class SeriesResult:
     flags: pd.DataFrame
     peaks: pd.DataFrame
     report: dict
-    residuals: pd.DataFrame = field(default_factory=pd.DataFrame)  # hourly ts, residual: for MinT reconciliation
+    residuals: pd.DataFrame = field(default_factory=pd.DataFrame)  # ts (RESIDUAL_GRAIN), residual: for MinT
     fitted: object = None  # the model that answered (None when the series failed)
 
     @property
@@ -86,7 +87,7 @@ def _residuals(fitted, days: int) -> pd.DataFrame:
         return pd.DataFrame()
     y = fitted.fit_history_
     y = y[y.index >= y.index[-1] - pd.Timedelta(days=days)]
-    resid = (y - fitted.predict_native(y.index)).resample("1h").mean().dropna()
+    resid = (y - fitted.predict_native(y.index)).resample(RESIDUAL_GRAIN).mean().dropna()
     return pd.DataFrame({"ts": resid.index, "residual": resid.to_numpy()})
 
 

@@ -21,7 +21,8 @@ from cloudtune.config import PipelineConfig
 from cloudtune.errors import InputError
 from cloudtune.spark.progress import Progress
 from cloudtune.spark.runs import RunFailed, RunRecord
-from cloudtune.spark.series_runner import KEYS, WIDE_SCHEMA, events_records, make_series_runner
+from cloudtune.spark.series_runner import (KEYS, STEPPED, WIDE_SCHEMA, events_records, make_series_runner,
+                                          unpack_steps)
 from cloudtune.spark.tables import conform, location, qualified, replace_partition, struct_type
 from schemas import EVENTS, EVENT_PEAKS, FAILURES, FORECAST_COMPONENTS, FORECASTS, OUTLIER_FLAGS
 
@@ -51,7 +52,8 @@ class NodeOutputs:
     nodes: int
 
     def rows(self, record: str) -> DataFrame:
-        return (self.wide if record == "forecast" else self.other).where(F.col("record") == record)
+        rows = (self.wide if record == "forecast" else self.other).where(F.col("record") == record)
+        return unpack_steps(rows, STEPPED[record]) if record in STEPPED else rows
 
     def stamped(self, columns: dict) -> "NodeOutputs":
         return NodeOutputs(self.wide.withColumns(columns), self.other.withColumns(columns), self.nodes)

@@ -2,13 +2,18 @@
 
 One pass fits each hierarchy node once and emits every output (forecast, components, flags, peaks, residuals,
 report) as tagged rows of one wide schema; the job splits them into the Delta tables. The forecast is packed
-(cloudtune.reconcile.packed): a row per reconciliation block whose mean, p50, p90 and p99 are arrays. The function
+(cloudtune.reconcile.packed): a row per reconciliation block whose mean, p50, p90 and p99 are arrays. Components
+and residuals are packed too (`pack_steps`): a row per component, and one for the residuals, whose `values` are
+on the row's grain from `ts`; `unpack_steps` makes them long rows in Spark, on their way to a table. The function
 closes over plain dicts and lists only, so it pickles small and needs nothing from the driver's process or folder.
 """
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
+from cloudtune.errors import ModelError
+from cloudtune.models.grain import GRAINS
 from cloudtune.timestamps import utc_index
 
 KEYS = ["service", "region", "metric"]
@@ -19,15 +24,17 @@ WIDE_SCHEMA = (
     "record string, service string, region string, metric string, level string, ts timestamp, "
     "mean array<double>, p50 array<double>, p90 array<double>, p99 array<double>, "
     "peak_to_mean_steps array<double>, model string, status string, reason string, errored boolean, "
-    "component string, value double, combine string, grain string, start timestamp, `end` timestamp, "
+    "component string, values array<double>, combine string, grain string, start timestamp, `end` timestamp, "
     "flag_reason string, score double, method string, team string, note string, event string, "
     "event_start timestamp, day date, peak_p50 double, peak_p90 double, peak_p99 double, peak_ts timestamp, "
-    "peak_to_mean double, residual double"
+    "peak_to_mean double"
 )
 WIDE_COLUMNS = [part.strip().split(" ")[0].strip("`") for part in WIDE_SCHEMA.split(",")]
 
 
 PACKED = ["mean", "p50", "p90", "p99", "peak_to_mean_steps"]
+# Records whose rows are packed on a regular grid by pack_steps, and the column their values unpack to.
+STEPPED = {"component": "value", "residual": "residual"}
 
 
 def make_series_runner(run: dict, model: dict, outliers: dict, events: list[dict], block_seconds: int,
@@ -74,6 +81,7 @@ def node_events(records: list[dict], region: str) -> pd.DataFrame | None:
 
 
 def to_wide(key: tuple, level: str, result, block_seconds: int) -> pd.DataFrame:
+    from cloudtune.pipeline import RESIDUAL_GRAIN
     from cloudtune.reconcile.packed import pack
 
     report = {**result.report}
@@ -83,14 +91,15 @@ def to_wide(key: tuple, level: str, result, block_seconds: int) -> pd.DataFrame:
         packed = pack(forecast, block_seconds, [c for c in PACKED if c in forecast])
         parts.append(packed.assign(record="forecast", model=report.get("model")))
     if len(result.components):
-        parts.append(result.components.assign(record="component"))
+        parts.append(pack_steps(result.components, "value").assign(record="component"))
     if len(result.flags):
         flags = result.flags.rename(columns={"reason": "flag_reason"})
         parts.append(flags.drop(columns=[c for c in KEYS if c in flags]).assign(record="flag"))
     if len(result.peaks):
         parts.append(result.peaks.drop(columns=KEYS, errors="ignore").assign(record="peak"))
     if len(result.residuals):
-        parts.append(result.residuals.assign(record="residual"))
+        residuals = result.residuals.assign(grain=RESIDUAL_GRAIN)
+        parts.append(pack_steps(residuals, "residual").assign(record="residual"))
     wide = pd.concat(parts, ignore_index=True)
     wide["service"], wide["region"], wide["metric"] = key
     wide["level"] = level
@@ -99,10 +108,47 @@ def to_wide(key: tuple, level: str, result, block_seconds: int) -> pd.DataFrame:
             wide[col] = None
     for col in PACKED:  # concat filled the other records' arrays with NaN; Arrow needs a list or None
         wide[col] = wide[col].where(wide["record"] == "forecast", None)
+    wide["values"] = wide["values"].where(wide["record"].isin(list(STEPPED)), None)
     for col in ("ts", "start", "end", "event_start", "peak_ts"):
         wide[col] = utc_index(wide[col])
     wide["errored"] = wide["errored"].astype("boolean")
     return wide[WIDE_COLUMNS]
+
+
+def pack_steps(frame: pd.DataFrame, column: str) -> pd.DataFrame:
+    """Long rows (ts, grain, `column` and constant columns) as one row per value of the other columns: `ts` its
+    first step and `values` the column on the grain's grid from there, NaN where a step has no row. A few rows
+    of arrays instead of thousands of rows cross from Python to the JVM and stay on disk until the write."""
+    by = [c for c in frame.columns if c not in ("ts", column)]
+    ts = utc_index(frame["ts"]).asi8
+    values = frame[column].to_numpy(dtype=float)
+    rows = []
+    for key, index in frame.groupby(by, sort=False, dropna=False).indices.items():
+        key = key if isinstance(key, tuple) else (key,)
+        fields = dict(zip(by, key))
+        step = GRAINS[fields["grain"]].value
+        first = ts[index].min()
+        offset = ts[index] - first
+        if (offset % step).any():
+            raise ModelError(f"{column} rows to pack are not on a regular {fields['grain']} grid from "
+                             f"{pd.Timestamp(first, tz='UTC')}")
+        grid = np.full(int(offset.max() // step) + 1, np.nan)
+        grid[offset // step] = values[index]
+        rows.append({**fields, "ts": pd.Timestamp(first, tz="UTC"), "values": grid})
+    return pd.DataFrame(rows, columns=[*by, "ts", "values"])
+
+
+def unpack_steps(packed, column: str):
+    """Spark's inverse of pack_steps: a row per step of `values` (missing steps left out) with its ts, the value in
+    `column`. The explode runs in the JVM, inside the task that writes the rows."""
+    from pyspark.sql import functions as F
+
+    step_micros = F.create_map(*[part for name, step in GRAINS.items()
+                                 for part in (F.lit(name), F.lit(step.value // 1000))])
+    return (packed.select("*", F.posexplode("values").alias("_step", column))
+            .where(F.col(column).isNotNull() & ~F.isnan(column))  # Arrow may carry a NaN step as null
+            .withColumn("ts", F.timestamp_micros(F.unix_micros("ts") + F.col("_step") * step_micros[F.col("grain")]))
+            .drop("values", "_step"))
 
 
 def events_records(config) -> list[dict]:

@@ -125,6 +125,24 @@ def test_components_and_flags_are_written(spark, job):
     assert {"trend", "daily"} <= set(comps.component) and set(comps.grain) == {"1h"}
 
 
+def test_components_are_the_pandas_components(spark, job):
+    config, _, _, _ = job
+    key = ("checkout", "us", "requests")
+    rows = table(spark, config, "actuals")
+    rows = rows[(rows.service == key[0]) & (rows.region == key[1]) & (rows.date < RUN_DATE)]
+    events = node_events(events_records(config), "us")
+    local = run_series(rows, key, config.forecast, config.model, config.outliers, events).components
+    comps = table(spark, config, "forecast_components")
+    comps = comps[(comps.service == key[0]) & (comps.region == key[1]) & (comps.run_date == RUN_DATE)]
+    order = ["component", "ts"]
+    comps = comps.assign(ts=pd.to_datetime(comps.ts).dt.tz_localize("UTC")).sort_values(order)
+    local = local.sort_values(order)
+    assert len(comps) == len(local) > 0
+    assert (comps.ts.to_numpy() == local.ts.to_numpy()).all()
+    assert (comps.component.to_numpy() == local.component.to_numpy()).all()
+    np.testing.assert_allclose(comps["value"].to_numpy(), local["value"].to_numpy(), rtol=1e-12)
+
+
 @pytest.fixture(scope="module")
 def long_range(spark, job, tmp_path_factory):
     from cloudtune.spark.long_range import run_long_range

@@ -1,0 +1,39 @@
+"""Components and residuals cross from Python to the JVM packed (a row of arrays per component) and are unpacked
+in Spark into the same long rows."""
+import numpy as np
+import pandas as pd
+import pytest
+
+from cloudtune.errors import ModelError
+from cloudtune.spark.series_runner import pack_steps, unpack_steps
+
+pytestmark = pytest.mark.spark
+
+
+def _long(component: str, hours: int, grain: str = "1h", start="2025-12-08T00:00Z") -> pd.DataFrame:
+    step = pd.Timedelta(grain)
+    ts = pd.date_range(start, periods=hours, freq=step)
+    return pd.DataFrame({"ts": ts, "component": component, "value": np.arange(hours) * 1.5 + len(component),
+                         "combine": "multiply", "grain": grain})
+
+
+def test_packed_steps_unpack_to_the_same_rows_gaps_left_out(spark):
+    rows = pd.concat([_long("trend", 30), _long("event:prime_day", 5, start="2025-12-09T03:00Z"),
+                      _long("weekly", 3, grain="1d")], ignore_index=True)
+    rows = rows.drop(index=[4, 17]).reset_index(drop=True)  # two missing steps inside trend
+    packed = pack_steps(rows, "value")
+    assert len(packed) == 3 and len(packed.loc[packed.component == "trend", "values"].iloc[0]) == 30
+
+    schema = "component string, combine string, grain string, ts timestamp, values array<double>"
+    back = unpack_steps(spark.createDataFrame(packed, schema), "value").toPandas()
+    key = ["component", "ts"]
+    back = back.assign(ts=pd.to_datetime(back.ts).dt.tz_localize("UTC")).sort_values(key).reset_index(drop=True)
+    want = rows.sort_values(key).reset_index(drop=True)
+    pd.testing.assert_frame_equal(back[list(want.columns)], want, check_dtype=False)
+
+
+def test_rows_off_their_grain_are_refused_by_name():
+    rows = _long("trend", 3)
+    rows.loc[2, "ts"] += pd.Timedelta("1min")
+    with pytest.raises(ModelError, match="value rows to pack are not on a regular 1h grid"):
+        pack_steps(rows, "value")
