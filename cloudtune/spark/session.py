@@ -52,6 +52,10 @@ def session_settings(config: PipelineConfig, warehouse: str | Path) -> dict[str,
         # rows by the partition columns first: a run writes one run_date, and the sort copied every forecast row
         # (A/B at N = 50, four warm runs each: 29.2 s against 28.1 s a run, medians).
         "spark.sql.maxConcurrentOutputFiles": "8",
+        # Timestamps as Parquet's INT64 microseconds, marked UTC, not the legacy INT96 (Spark's default): what other
+        # readers expect (pyarrow reads INT96 as naive nanoseconds), and cheaper to write (8.6 M forecast rows to
+        # Delta: 9.0 s against 7.3 s, medians of three).
+        "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
         # pandas writes nanosecond Parquet timestamps, which Spark otherwise refuses; ingest converts them.
         "spark.sql.legacy.parquet.nanosAsLong": "true",
     }
