@@ -151,13 +151,17 @@ def _expectation(y_fit: np.ndarray, grid: _Grid, s: DetectSettings) -> np.ndarra
     cycles = grid.n // grid.cycle
     m = y_fit.reshape(cycles, grid.cycle)
     shifts = [k for k in range(-s.profile_cycles, s.profile_cycles + 1) if k and abs(k) < cycles]
-    profile = _shifted_median(m, shifts, s.min_profile_cycles)
     if s.weekend_profile and grid.grain * grid.cycle == DAY_NS:
         # Weekends often have their own shape (later, flatter peak): judge a Saturday by other weekend days
-        # when there are enough of them, by every day otherwise.
+        # when there are enough of them, by every day otherwise (only days short somewhere need that median).
         weekend = ((grid.anchor // DAY_NS + np.arange(cycles) + 3) % 7) >= 5  # epoch day 0 was a Thursday
-        same = _shifted_median(m, shifts, s.min_profile_cycles, groups=weekend)
-        profile = np.where(np.isnan(same), profile, same)
+        profile = _shifted_median(m, shifts, s.min_profile_cycles, groups=weekend)
+        short = np.flatnonzero(np.isnan(profile).any(axis=1))
+        if len(short):
+            every = _shifted_median(m, shifts, s.min_profile_cycles, rows=short)
+            profile = np.where(np.isnan(profile), every, profile)
+    else:
+        profile = _shifted_median(m, shifts, s.min_profile_cycles)
     profile = profile.ravel()
     if np.isnan(profile).all():
         log.info("series too short for a seasonal profile (%d cycles); using a rolling median", cycles)
@@ -183,31 +187,32 @@ def _expectation(y_fit: np.ndarray, grid: _Grid, s: DetectSettings) -> np.ndarra
 
 
 def _shifted_median(m: np.ndarray, shifts: list[int], min_count: int, extra: float | None = None,
-                    groups: np.ndarray | None = None) -> np.ndarray:
+                    groups: np.ndarray | None = None, rows: np.ndarray | None = None) -> np.ndarray:
     """Median over the rows `shifts` away from each row (never the row itself), ignoring NaN.
 
     `extra` adds a constant pseudo-observation (counted only once min_count real ones exist);
-    `groups` (one label per row) keeps only rows with the same label as the row judged."""
-    rows, cols = m.shape
-    if not shifts:
-        return np.full(m.shape, np.nan)
-    stack = np.full((len(shifts) + (extra is not None), rows, cols), np.nan)
+    `groups` (one label per row) keeps only rows with the same label as the row judged;
+    `rows` (indices) judges only those rows, the others are NaN."""
+    n, cols = m.shape
+    out = np.full(m.shape, np.nan)
+    rows = np.arange(n) if rows is None else np.asarray(rows)
+    if not shifts or not len(rows):
+        return out
+    stack = np.full((len(shifts) + (extra is not None), len(rows), cols), np.nan)
     if extra is not None:
         stack[-1] = extra
     for i, k in enumerate(shifts):
-        if k > 0:
-            stack[i, :rows - k] = m[k:]
-        else:
-            stack[i, -k:] = m[:rows + k]
+        source = rows + k
+        valid = (source >= 0) & (source < n)
         if groups is not None:
-            other = np.roll(groups, -k)
-            valid = (np.arange(rows) + k >= 0) & (np.arange(rows) + k < rows)
-            stack[i, ~(valid & (other == groups))] = np.nan
+            valid[valid] &= groups[source[valid]] == groups[rows[valid]]
+        stack[i, valid] = m[source[valid]]
     count = np.count_nonzero(~np.isnan(stack), axis=0)
     # A sort of the few values per point, vectorised over all points: a third of bottleneck's selection point by
     # point, the same medians.
-    med = nanmedian(stack.reshape(len(stack), -1), axis=0).reshape(rows, cols)
-    return np.where(count - (extra is not None) >= min_count, med, np.nan)
+    med = nanmedian(stack.reshape(len(stack), -1), axis=0).reshape(len(rows), cols)
+    out[rows] = np.where(count - (extra is not None) >= min_count, med, np.nan)
+    return out
 
 
 def _level(a: np.ndarray, block: int, blocks: int) -> np.ndarray:

@@ -202,18 +202,25 @@ def test_the_rolling_median_of_a_series_about_as_long_as_its_window():
         assert window == 13 or not np.isnan(want).all()
 
 
-def test_the_shifted_median_is_the_median_of_the_other_cycles_present():
+@pytest.mark.parametrize("variant", ["plain", "groups", "extra", "rows"])
+def test_the_shifted_median_is_the_median_of_the_other_cycles_present(variant):
     from cloudtune.outliers.detect import _shifted_median
 
     rng = np.random.default_rng(1)
     m = rng.standard_normal((9, 24))
     m[rng.random(m.shape) < 0.3] = np.nan
     shifts = [-3, -2, -1, 1, 2, 3]
-    got = _shifted_median(m, shifts, min_count=2)
+    groups = np.array([0, 0, 1, 1, 0, 0, 0, 1, 1]) if variant == "groups" else None
+    extra = 0.0 if variant == "extra" else None
+    rows = [0, 4, 8] if variant == "rows" else range(9)
+    got = _shifted_median(m, shifts, min_count=2, extra=extra, groups=groups,
+                          rows=np.array(rows) if variant == "rows" else None)
     for r in range(9):
         for c in range(24):
-            others = [m[r + k, c] for k in shifts if 0 <= r + k < 9 and not np.isnan(m[r + k, c])]
-            want = np.median(others) if len(others) >= 2 else np.nan
+            others = [m[r + k, c] for k in shifts if 0 <= r + k < 9 and not np.isnan(m[r + k, c])
+                      and (groups is None or groups[r + k] == groups[r])]
+            want = np.median(others + [extra] * (extra is not None)) if len(others) >= 2 else np.nan
+            want = want if r in rows else np.nan
             np.testing.assert_array_equal(got[r, c], want, err_msg=f"cycle {r}, point {c}")
 
 
