@@ -47,16 +47,15 @@ class SeriesResult:
 def run_series(rows: pd.DataFrame, key: tuple, run: ForecastSettings, model: ModelSettings,
                outliers: OutlierSettings, events: pd.DataFrame | None) -> SeriesResult:
     """rows: one series' actuals (ts, value). events: the calendar already limited to the series' region."""
-    from cloudtune.outliers import detect_outliers
+    from cloudtune.outliers import detect_series_outliers
     from cloudtune.peaks import forecast_peaks
 
-    kd = dict(zip(KEYS, key))
     history = rows[["ts", "value"]].sort_values("ts")
     empty = SeriesResult(pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), {})
     flags = pd.DataFrame()
     try:
         if outliers.enabled:
-            flags = detect_outliers(history.assign(**kd), events=events, config=outliers)
+            flags = detect_series_outliers(history, key, events=events, config=outliers)
         fitted, report = fit_with_fallback(history, key, model, events, None, flags if len(flags) else None)
         if fitted is None:
             empty.report, empty.flags = report, flags

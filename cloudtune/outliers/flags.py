@@ -1,4 +1,5 @@
 """detect_outliers: actuals in, flags out (one row per flagged window); mask_from_flags for the fit.
+detect_series_outliers: the same for one series whose key is known.
 
 Flags are an audit trail: automatic windows (method mad_residual) and manual exclusions (method
 manual) with a reason and a score. Nothing is deleted from the actuals; the model leaves the points
@@ -41,19 +42,35 @@ def detect_outliers(actuals: pd.DataFrame, events=None, config=None) -> pd.DataF
     frame = _validate(actuals)
     calendar = _resolve_events(events)
     manual = manual_windows(settings)
-    parts = []
-    for (service, region, metric), group in frame.groupby(KEY, sort=True, observed=True):
-        where = f"series {service}/{region}/{metric}"
-        try:
-            parts.append(_series_flags(group, service, region, metric, calendar, manual, settings))
-        except (InputError, ConfigError):
-            raise
-        except Exception as exc:  # name the series; a bare numpy error from deep inside says nothing
-            raise InputError(f"{where}: outlier detection failed: {exc}") from exc
+    parts = [_named_series_flags(group, key, calendar, manual, settings)
+             for key, group in frame.groupby(KEY, sort=True, observed=True)]
+    return _collect(parts, frame.groupby(KEY).ngroups)
+
+
+def detect_series_outliers(history: pd.DataFrame, key: tuple, events=None, config=None) -> pd.DataFrame:
+    """detect_outliers for one series whose key is known: `history` has ts and value only. The same flags, without
+    grouping key columns repeated on every row (the Spark job calls this once per node)."""
+    settings = resolve_settings(config)
+    _require(history, ["ts", "value"], f"series {'/'.join(map(str, key))}")
+    _check_values(history, lambda row: "/".join(map(str, key)))
+    flags = _named_series_flags(history[["ts", "value"]], tuple(key), _resolve_events(events),
+                                manual_windows(settings), settings)
+    return _collect([flags], 1)
+
+
+def _named_series_flags(group, key: tuple, calendar, manual, settings) -> pd.DataFrame:
+    try:
+        return _series_flags(group, *key, calendar, manual, settings)
+    except (InputError, ConfigError):
+        raise
+    except Exception as exc:  # name the series; a bare numpy error from deep inside says nothing
+        raise InputError(f"series {'/'.join(map(str, key))}: outlier detection failed: {exc}") from exc
+
+
+def _collect(parts: list[pd.DataFrame], series: int) -> pd.DataFrame:
     parts = [p for p in parts if len(p)]
     flags = pd.concat(parts, ignore_index=True) if parts else _empty()
-    log.info("outliers: %d flags over %d series (%s)", len(flags), frame.groupby(KEY).ngroups,
-             flags["reason"].value_counts().to_dict())
+    log.info("outliers: %d flags over %d series (%s)", len(flags), series, flags["reason"].value_counts().to_dict())
     return flags.sort_values(KEY + ["start"]).reset_index(drop=True)
 
 
@@ -148,13 +165,17 @@ def _validate(actuals: pd.DataFrame) -> pd.DataFrame:
         raise InputError(f"actuals must be a pandas DataFrame, got {type(actuals).__name__}")
     _require(actuals, ACTUALS_COLUMNS, "actuals")
     frame = actuals[ACTUALS_COLUMNS]
+    _check_values(frame, lambda row: f"{row['service']}/{row['region']}/{row['metric']}")
+    return frame
+
+
+def _check_values(frame: pd.DataFrame, series_of) -> None:
     values = pd.to_numeric(frame["value"], errors="coerce")
     bad = frame[~np.isfinite(values.to_numpy(dtype=float)) | (values < 0).to_numpy()]
     if len(bad):
         row = bad.iloc[0]
         raise InputError(f"actuals: 'value' must be finite and >= 0; {len(bad)} row(s) are not, first "
-                         f"{row['service']}/{row['region']}/{row['metric']} at {row['ts']}: {row['value']!r}")
-    return frame
+                         f"{series_of(row)} at {row['ts']}: {row['value']!r}")
 
 
 def _require(frame: pd.DataFrame, columns: list[str], what: str) -> None:

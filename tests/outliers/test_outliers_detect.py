@@ -5,7 +5,8 @@ import pandas as pd
 import pytest
 
 from cloudtune.errors import InputError
-from cloudtune.outliers import FLAG_COLUMNS, DetectSettings, OutlierSettings, detect_outliers, mask_from_flags
+from cloudtune.outliers import (FLAG_COLUMNS, DetectSettings, ManualWindow, OutlierSettings, detect_outliers,
+                                detect_series_outliers, mask_from_flags)
 from cloudtune.outliers.evaluate import score_flags
 from outlier_synth import make_fleet, make_series
 
@@ -58,6 +59,23 @@ def test_event_peak_is_flagged_only_without_the_calendar():
     assert not inside(detect_outliers(actuals, events=events))
     # Same data, no calendar: a 2.5x lift for hours is exactly what the detector exists to catch.
     assert inside(detect_outliers(actuals))
+
+
+def test_one_series_with_its_key_gets_the_same_flags_as_in_a_fleet(fleet, flagged):
+    actuals, _, events = fleet
+    key = ("checkout", "uk", "orders")
+    start = actuals.ts.min() + pd.Timedelta("3d")
+    manual = OutlierSettings(exclude=[ManualWindow(service=key[0], region=key[1], metric=key[2], start=str(start),
+                                                   end=str(start + pd.Timedelta("2h")), note="load test")])
+    rows = actuals[(actuals.service == key[0]) & (actuals.region == key[1]) & (actuals.metric == key[2])]
+    for config, fleet_flags in ((None, flagged), (manual, detect_outliers(actuals, events=events, config=manual))):
+        want = fleet_flags[(fleet_flags.service == key[0]) & (fleet_flags.region == key[1])].reset_index(drop=True)
+        got = detect_series_outliers(rows[["ts", "value"]], key, events=events, config=config)
+        assert len(want) > 0
+        pd.testing.assert_frame_equal(got, want)
+    bad = rows[["ts", "value"]].assign(value=lambda f: f.value.where(f.index != f.index[5], -1.0))
+    with pytest.raises(InputError, match="checkout/uk/orders at"):
+        detect_series_outliers(bad, key)
 
 
 def test_inputs_are_not_mutated(fleet):
