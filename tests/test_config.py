@@ -24,6 +24,7 @@ def test_a_misspelled_key_names_file_key_and_allowed_keys(tmp_path):
 
 @pytest.mark.parametrize("body, fragment", [
     ("ingest:\n  grain: 7min\n", "grain must be one of"),
+    ("forecast:\n  components_grain: 2h\n", "components_grain must be one of 1min, 5min"),
     ("simulate:\n  days: many\n", "'simulate.days' must be a whole number"),
     ("spark: [1, 2]\n", "spark must be a mapping"),
 ])

@@ -62,10 +62,11 @@ class ForecastSettings:
     max_failed_share: float = 0.05  # the run fails (exit 1) when more series than this share fail
 
     def __post_init__(self):
-        for name in ("horizon", "components_horizon", "components_grain", "peaks_within"):
+        for name in ("horizon", "components_horizon", "peaks_within"):
             parse_duration(getattr(self, name), f"forecast.{name}")
-        if self.grain not in GRAINS:
-            raise ValueError(f"grain must be one of {', '.join(GRAINS)}, got {self.grain!r}")
+        for name in ("grain", "components_grain"):  # a table's grain column holds one of these names
+            if getattr(self, name) not in GRAINS:
+                raise ValueError(f"{name} must be one of {', '.join(GRAINS)}, got {getattr(self, name)!r}")
         if self.history_days < 1 or self.peak_paths < 10 or self.residual_days < 0:
             raise ValueError("history_days must be >= 1, peak_paths >= 10 and residual_days >= 0")
         if not 0 <= self.max_failed_share <= 1:
