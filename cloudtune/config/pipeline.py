@@ -66,7 +66,7 @@ class ForecastSettings:
             parse_duration(getattr(self, name), f"forecast.{name}")
         for name in ("grain", "components_grain"):  # a table's grain column holds one of these names
             if getattr(self, name) not in GRAINS:
-                raise ValueError(f"{name} must be one of {', '.join(GRAINS)}, got {getattr(self, name)!r}")
+                raise ValueError(f"forecast.{name} must be one of {', '.join(GRAINS)}, got {getattr(self, name)!r}")
         if self.history_days < 1 or self.peak_paths < 10 or self.residual_days < 0:
             raise ValueError("history_days must be >= 1, peak_paths >= 10 and residual_days >= 0")
         if not 0 <= self.max_failed_share <= 1:

@@ -20,10 +20,14 @@ import numpy as np
 WEEKDAY_INDEX = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
 
 
-def nanmedian(a: np.ndarray, axis: int = 0) -> np.ndarray:
+def nanmedian(a: np.ndarray, axis: int = 0, overwrite_input: bool = False) -> np.ndarray:
     """np.nanmedian along `axis` of a 2-D array, without the masked-array path numpy takes for small arrays
-    (several times faster here). NaN where a column (row) has no finite value."""
-    a = np.sort(a, axis=axis)  # NaNs sort last
+    (several times faster here). NaN where a column (row) has no finite value. `overwrite_input`: sort `a` in
+    place instead of a copy (for a large scratch array the caller no longer needs)."""
+    if overwrite_input:
+        a.sort(axis=axis)  # NaNs sort last
+    else:
+        a = np.sort(a, axis=axis)
     m = a.shape[axis]
     if m and not np.isnan(a.take(m - 1, axis=axis)).any():  # no NaN (the usual case): the middle of the sort
         return (a.take((m - 1) // 2, axis=axis) + a.take(m // 2, axis=axis)) / 2

@@ -209,8 +209,8 @@ def _shifted_median(m: np.ndarray, shifts: list[int], min_count: int, extra: flo
         stack[i, valid] = m[source[valid]]
     count = np.count_nonzero(~np.isnan(stack), axis=0)
     # A sort of the few values per point, vectorised over all points: a third of bottleneck's selection point by
-    # point, the same medians.
-    med = nanmedian(stack.reshape(len(stack), -1), axis=0).reshape(len(rows), cols)
+    # point, the same medians. In place: the stack is scratch, and two years of minutes make it hundreds of MB.
+    med = nanmedian(stack.reshape(len(stack), -1), axis=0, overwrite_input=True).reshape(len(rows), cols)
     out[rows] = np.where(count - (extra is not None) >= min_count, med, np.nan)
     return out
 

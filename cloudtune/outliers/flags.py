@@ -51,6 +51,10 @@ def detect_series_outliers(history: pd.DataFrame, key: tuple, events=None, confi
     """detect_outliers for one series whose key is known: `history` has ts and value only. The same flags, without
     grouping key columns repeated on every row (the Spark job calls this once per node)."""
     settings = resolve_settings(config)
+    if not isinstance(history, pd.DataFrame):
+        raise InputError(f"history must be a pandas DataFrame, got {type(history).__name__}")
+    if len(key) != len(KEY):
+        raise InputError(f"key must be ({', '.join(KEY)}), got {key!r}")
     _require(history, ["ts", "value"], f"series {'/'.join(map(str, key))}")
     _check_values(history, lambda row: "/".join(map(str, key)))
     flags = _named_series_flags(history[["ts", "value"]], tuple(key), _resolve_events(events),

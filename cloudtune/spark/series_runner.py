@@ -118,7 +118,8 @@ def to_wide(key: tuple, level: str, result, block_seconds: int) -> pd.DataFrame:
 def pack_steps(frame: pd.DataFrame, column: str) -> pd.DataFrame:
     """Long rows (ts, grain, `column` and constant columns) as one row per value of the other columns: `ts` its
     first step and `values` the column on the grain's grid from there, NaN where a step has no row. A few rows
-    of arrays instead of thousands of rows cross from Python to the JVM and stay on disk until the write."""
+    of arrays instead of thousands of rows cross from Python to the JVM and stay on disk until the write. A NaN
+    value is a missing step too: unpack_steps leaves it out (a component or residual that is not a number)."""
     by = [c for c in frame.columns if c not in ("ts", column)]
     ts = utc_index(frame["ts"]).asi8
     values = frame[column].to_numpy(dtype=float)

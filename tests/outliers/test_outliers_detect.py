@@ -76,6 +76,8 @@ def test_one_series_with_its_key_gets_the_same_flags_as_in_a_fleet(fleet, flagge
     bad = rows[["ts", "value"]].assign(value=lambda f: f.value.where(f.index != f.index[5], -1.0))
     with pytest.raises(InputError, match="checkout/uk/orders at"):
         detect_series_outliers(bad, key)
+    with pytest.raises(InputError, match="key must be"):
+        detect_series_outliers(rows[["ts", "value"]], key[:2])
 
 
 def test_inputs_are_not_mutated(fleet):

@@ -21,6 +21,7 @@ def test_packed_steps_unpack_to_the_same_rows_gaps_left_out(spark):
     rows = pd.concat([_long("trend", 30), _long("event:prime_day", 5, start="2025-12-09T03:00Z"),
                       _long("weekly", 3, grain="1d")], ignore_index=True)
     rows = rows.drop(index=[4, 17]).reset_index(drop=True)  # two missing steps inside trend
+    rows.loc[20, "value"] = np.nan  # a step that is not a number: left out like a missing one
     packed = pack_steps(rows, "value")
     assert len(packed) == 3 and len(packed.loc[packed.component == "trend", "values"].iloc[0]) == 30
 
@@ -28,8 +29,21 @@ def test_packed_steps_unpack_to_the_same_rows_gaps_left_out(spark):
     back = unpack_steps(spark.createDataFrame(packed, schema), "value").toPandas()
     key = ["component", "ts"]
     back = back.assign(ts=pd.to_datetime(back.ts).dt.tz_localize("UTC")).sort_values(key).reset_index(drop=True)
-    want = rows.sort_values(key).reset_index(drop=True)
+    want = rows.dropna(subset=["value"]).sort_values(key).reset_index(drop=True)
     pd.testing.assert_frame_equal(back[list(want.columns)], want, check_dtype=False)
+
+
+def test_sparse_hourly_residuals_of_a_weekly_node_round_trip(spark):
+    """A weekly model's residuals resampled hourly: one value a week on the hourly grid, the rest missing."""
+    ts = pd.date_range("2025-10-06T00:00Z", periods=5, freq="7D")
+    rows = pd.DataFrame({"ts": ts, "residual": [0.5, -1.0, 2.0, 0.0, 1.25], "grain": "1h"})
+    packed = pack_steps(rows, "residual")
+    assert len(packed) == 1 and len(packed["values"].iloc[0]) == 4 * 168 + 1
+
+    back = unpack_steps(spark.createDataFrame(packed, "grain string, ts timestamp, values array<double>"),
+                        "residual").toPandas().sort_values("ts")
+    assert (pd.to_datetime(back.ts).dt.tz_localize("UTC").to_numpy() == ts.to_numpy()).all()
+    np.testing.assert_array_equal(back.residual.to_numpy(), rows.residual.to_numpy())
 
 
 def test_rows_off_their_grain_are_refused_by_name():
