@@ -67,8 +67,7 @@ def occurrence_peaks(ts: pd.DatetimeIndex, mean: np.ndarray, paths: np.ndarray, 
         raise InputError(f"event '{event}': paths must be (n_paths, {len(ts)}) and mean ({len(ts)},); "
                          f"got {paths.shape} and {mean.shape}")
     days, windows = occurrence_windows(ts, start, end)
-    maxima = np.column_stack([paths[:, w].max(axis=1) for w in windows]) if windows else np.zeros((len(paths), 0))
-    return _rows(ts, mean, days, windows, maxima, event, start, _quantiles(quantiles), key)
+    return _rows(ts, mean, days, windows, _window_maxima(paths, windows), event, start, _quantiles(quantiles), key)
 
 
 def occurrence_windows(ts: pd.DatetimeIndex, start, end) -> tuple[list, list[np.ndarray]]:
@@ -82,6 +81,13 @@ def occurrence_windows(ts: pd.DatetimeIndex, start, end) -> tuple[list, list[np.
     labels = list(pd.unique(days[inside]))
     windows = [inside & np.asarray(days == day) for day in labels]
     return [pd.Timestamp(d).date() for d in labels] + [None], windows + [inside]
+
+
+def _window_maxima(paths: np.ndarray, windows: list[np.ndarray]) -> np.ndarray:
+    """(n_paths, len(windows)): each drawn path's maximum over each window (a boolean mask over its columns)."""
+    if not windows:
+        return np.zeros((len(paths), 0))
+    return np.column_stack([paths[:, w].max(axis=1) for w in windows])
 
 
 def _rows(ts, mean, days, windows, maxima, event, start, quantiles, key) -> list[dict]:
@@ -127,7 +133,7 @@ def _occurrence_maxima(fitted, occ, n_paths, seed, rho):
         paths = paths_from_quantiles(mean, {q: f[c].to_numpy(float) for q, c in qcols.items()}, n_paths, seed, rho)
         ts = pd.DatetimeIndex(f.index)
         days, windows = occurrence_windows(ts, occ.start, occ.end)
-        return ts, mean, days, windows, np.column_stack([paths[:, w].max(axis=1) for w in windows])
+        return ts, mean, days, windows, _window_maxima(paths, windows)
     raise InputError("forecast_peaks: `fitted` must be a fitted model with point_and_maxima or a forecast DataFrame "
                      f"with ts, mean and p-columns; got {type(fitted).__name__}")
 
