@@ -196,10 +196,10 @@ def block_tasks(spark: SparkSession, stats: pd.DataFrame, unit_cols: list[str]) 
 
 
 def node_keys(series_keys: pd.DataFrame, levels) -> pd.DataFrame:
-    """One row per node of the hierarchy over these series keys (service, region, metric; NaN where a level drops
-    the key)."""
-    return pd.concat([series_keys[[*LEVELS[level], "metric"]].drop_duplicates() for level in check_levels(levels)],
-                     ignore_index=True)
+    """One row per node of the hierarchy over these series keys (service, region, metric, level; NaN where a level
+    drops the key)."""
+    return pd.concat([series_keys[[*LEVELS[level], "metric"]].drop_duplicates().assign(level=level)
+                      for level in check_levels(levels)], ignore_index=True)
 
 
 def planned_block_seconds(nodes: pd.DataFrame, settings: ReconcileSettings, grain: str) -> int:

@@ -18,6 +18,7 @@ from cloudtune.timestamps import utc_index
 
 KEYS = ["service", "region", "metric"]
 AGGREGATE = "*"  # the key value of an aggregated column (service '*' is a region total)
+NODE = "node"  # the fit's group: a node's number in `node_table`
 
 # Every output of run_series as one row type, told apart by `record`.
 WIDE_SCHEMA = (
@@ -37,10 +38,25 @@ PACKED = ["mean", "p50", "p90", "p99", "peak_to_mean_steps"]
 STEPPED = {"component": "value", "residual": "residual"}
 
 
+def node_table(keys: pd.DataFrame) -> pd.DataFrame:
+    """The nodes (cloudtune.spark.reconcile.node_keys: service, region, metric, level) numbered: their keys as the
+    totals' rows carry them (AGGREGATE where a level drops one) and `node`, an int the fit groups by. Grouping by
+    an int instead of four strings keeps the strings out of every row the fit shuffles and hands to pandas: the
+    input's Arrow-to-pandas step was most of a node's cost outside the model."""
+    table = keys[[*KEYS, "level"]].astype(object).where(keys[[*KEYS, "level"]].notna(), AGGREGATE)
+    return table.drop_duplicates().reset_index(drop=True).assign(**{NODE: lambda t: range(len(t))})
+
+
+def node_names(table: pd.DataFrame) -> dict[int, tuple]:
+    """node_table as the runner's plain dict: number -> (service, region, metric, level)."""
+    return dict(zip(table[NODE].astype(int), table[[*KEYS, "level"]].itertuples(index=False, name=None)))
+
+
 def make_series_runner(run: dict, model: dict, outliers: dict, events: list[dict], block_seconds: int,
-                       counter=None):
-    """The applyInPandas function over one node's actuals (service, region, metric, level, ts, value); forecasts
-    packed in blocks of `block_seconds` (cloudtune.spark.reconcile.planned_block_seconds)."""
+                       nodes: dict | None = None, counter=None):
+    """The applyInPandas function over one node's actuals: (node, ts, value) rows with `nodes` mapping each node
+    number to its (service, region, metric, level) (`node_table`), or (service, region, metric, level, ts, value)
+    rows. Forecasts packed in blocks of `block_seconds` (cloudtune.spark.reconcile.planned_block_seconds)."""
 
     calendars = {}  # per region: the same for every node of a region, and a task runs several
 
@@ -51,8 +67,16 @@ def make_series_runner(run: dict, model: dict, outliers: dict, events: list[dict
         from cloudtune.outliers.settings import OutlierSettings
         from cloudtune.pipeline import run_series
 
-        key = tuple(str(rows[k].iloc[0]) for k in KEYS)
-        level = str(rows["level"].iloc[0]) if "level" in rows else "series"
+        if NODE in rows:
+            number = rows[NODE].iloc[0]
+            if pd.isna(number) or int(number) not in nodes:
+                raise ModelError(f"fit input rows with node number {number}: their service, region, metric and "
+                                 "level are not among the nodes planned from the actuals' keys (node_table)")
+            *key, level = nodes[int(number)]
+            key = tuple(key)
+        else:
+            key = tuple(str(rows[k].iloc[0]) for k in KEYS)
+            level = str(rows["level"].iloc[0]) if "level" in rows else "series"
         if key[1] not in calendars:
             calendars[key[1]] = node_events(events, key[1])
         result = run_series(

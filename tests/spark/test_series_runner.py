@@ -51,3 +51,32 @@ def test_rows_off_their_grain_are_refused_by_name():
     rows.loc[2, "ts"] += pd.Timedelta("1min")
     with pytest.raises(ModelError, match="value rows to pack are not on a regular 1h grid"):
         pack_steps(rows, "value")
+
+
+def test_numbered_node_rows_give_the_keyed_rows_output():
+    """The fit groups by node number: the runner names the node from the table and answers as for keyed rows."""
+    from dataclasses import asdict
+
+    from cloudtune.config import load_config
+    from cloudtune.spark.reconcile import node_keys
+    from cloudtune.spark.series_runner import NODE, make_series_runner, node_names, node_table
+
+    keys = node_keys(pd.DataFrame({"service": ["api", "web"], "region": ["us", "us"], "metric": "requests"}),
+                     ["series", "region", "global"])
+    table = node_table(keys)
+    assert table[["service", "region", "level"]].values.tolist() == [
+        ["*", "*", "global"], ["*", "us", "region"], ["api", "us", "series"], ["web", "us", "series"]]
+    assert table[NODE].tolist() == [0, 1, 2, 3]
+
+    cfg = load_config()
+    run = {**asdict(cfg.forecast), "horizon": "1d", "peaks": False}
+    args = (run, asdict(cfg.model), asdict(cfg.outliers), [], 86400)
+    ts = pd.date_range("2025-11-01", periods=21 * 24, freq="1h", tz="UTC")
+    value = 100 + 30 * np.sin(np.arange(len(ts)) * 2 * np.pi / 24)
+    keyed = make_series_runner(*args)(pd.DataFrame({"service": "*", "region": "us", "metric": "requests",
+                                                    "level": "region", "ts": ts, "value": value}))
+    numbered = make_series_runner(*args, nodes=node_names(table))
+    got = numbered(pd.DataFrame({NODE: 1, "ts": ts, "value": value}))
+    pd.testing.assert_frame_equal(got, keyed)
+    with pytest.raises(ModelError, match="node number 9"):
+        numbered(pd.DataFrame({NODE: 9, "ts": ts, "value": value}))
