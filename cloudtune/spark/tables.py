@@ -80,7 +80,7 @@ def conform(df: DataFrame, table: Table) -> DataFrame:
 
 def replace_partition(spark: SparkSession, df: DataFrame, database: str, table: Table, where: dict) -> None:
     """Idempotent write: replace the rows matching `where` (e.g. the run_date) with `df`."""
-    condition = " AND ".join(f"{_column(table, k)} = '{_literal(v)}'" for k, v in where.items())
+    condition = " AND ".join(_equals(table, k, v) for k, v in where.items())
     # Write by path: the table is registered already, and the metastore needs no schema update.
     (conform(df, table).write.format("delta").mode("overwrite").option("replaceWhere", condition)
      .save(location(spark, database, table)))
@@ -93,6 +93,16 @@ def _column(table: Table, name: str) -> str:
     if name not in table.column_names:
         raise ValueError(f"{table.name} has no column {name!r}")
     return name
+
+
+def _equals(table: Table, name: str, value) -> str:
+    """`column = literal`, the literal typed like the column (DATE'2025-12-08'). Against a plain string, Delta's
+    check that every written row matches the predicate parsed the string into a date again for each row: 4% of the
+    forecasts' write."""
+    column = _column(table, name)
+    kind = next(c.type for c in table.columns if c.name == name)
+    prefix = {"date": "DATE", "timestamp": "TIMESTAMP"}.get(kind, "")
+    return f"{column} = {prefix}'{_literal(value)}'"
 
 
 def _literal(value) -> str:

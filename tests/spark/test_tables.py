@@ -66,3 +66,18 @@ def test_table_properties_are_set_on_new_and_on_older_tables(spark, spark_config
     stats = [json.loads(r["add"]["stats"]) for r in spark.read.json(f"{path}/_delta_log/*.json")
              .where("add is not null").collect()]
     assert stats and all("ts" in s["minValues"] and "mean" not in s["minValues"] for s in stats)
+
+
+def test_write_predicates_are_typed_and_refuse_free_text():
+    from datetime import date
+
+    from cloudtune.spark.tables import _equals
+
+    forecasts, breaches = ALL_TABLES["forecasts"], ALL_TABLES["event_breaches"]
+    assert _equals(forecasts, "run_date", date(2025, 12, 8)) == "run_date = DATE'2025-12-08'"
+    assert _equals(breaches, "event_start", "2025-11-28T00:00:00") == "event_start = TIMESTAMP'2025-11-28T00:00:00'"
+    assert _equals(breaches, "event", "prime_day") == "event = 'prime_day'"
+    with pytest.raises(ValueError, match="refusing"):
+        _equals(forecasts, "run_date", "2025-12-08' OR '1'='1")
+    with pytest.raises(ValueError, match="no column"):
+        _equals(forecasts, "date", "2025-12-08")
