@@ -21,7 +21,7 @@ from cloudtune.config import PipelineConfig
 from cloudtune.errors import InputError
 from cloudtune.spark.progress import Progress
 from cloudtune.spark.runs import RunFailed, RunRecord
-from cloudtune.spark.series_runner import (KEYS, NODE, STEPPED, WIDE_SCHEMA, events_records, make_series_runner,
+from cloudtune.spark.series_runner import (KEYS, NODE, STEPPED, UNPLANNED, WIDE_SCHEMA, events_records, make_series_runner,
                                           node_names, node_table, unpack_steps)
 from cloudtune.spark.tables import conform, location, qualified, replace_partition, struct_type
 from schemas import EVENTS, EVENT_PEAKS, FAILURES, FORECAST_COMPONENTS, FORECASTS, OUTLIER_FLAGS
@@ -81,9 +81,10 @@ def fit_nodes(spark: SparkSession, config: PipelineConfig, history: DataFrame, r
         runner = make_series_runner(run, asdict(config.model), asdict(config.outliers), events_records(config),
                                     planned_block_seconds(keys, config.reconcile, run["grain"]),
                                     nodes=node_names(table), counter=progress.done)
-        # Left, not inner: rows whose keys the table lacked would reach the runner and fail the run, not vanish.
+        # Left, not inner: rows whose keys the table lacks reach the runner, named, and fail the run, not vanish.
         numbered = (nodes.join(F.broadcast(spark.createDataFrame(table)), [*KEYS, "level"], "left")
-                    .select(NODE, "ts", "value"))
+                    .select(NODE, "ts", "value", F.when(F.col(NODE).isNull(), F.concat_ws("/", *KEYS, "level"))
+                            .alias(UNPLANNED)))
         wide = numbered.groupBy(NODE).applyInPandas(runner, WIDE_SCHEMA).persist(StorageLevel.DISK_ONLY)
         # Fit here, once: every later write reads the persisted rows (and progress counts this stage). On disk,
         # not in memory: months of minutes for thousands of nodes do not fit in the heap; each write reads them once.

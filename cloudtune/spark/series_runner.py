@@ -19,6 +19,7 @@ from cloudtune.timestamps import utc_index
 KEYS = ["service", "region", "metric"]
 AGGREGATE = "*"  # the key value of an aggregated column (service '*' is a region total)
 NODE = "node"  # the fit's group: a node's number in `node_table`
+UNPLANNED = "unplanned"  # on fit input rows without a node number: their keys, for the error
 
 # Every output of run_series as one row type, told apart by `record`.
 WIDE_SCHEMA = (
@@ -69,9 +70,11 @@ def make_series_runner(run: dict, model: dict, outliers: dict, events: list[dict
 
         if NODE in rows:
             number = rows[NODE].iloc[0]
-            if pd.isna(number) or int(number) not in nodes:
-                raise ModelError(f"fit input rows with node number {number}: their service, region, metric and "
-                                 "level are not among the nodes planned from the actuals' keys (node_table)")
+            if pd.isna(number) or int(number) not in (nodes or {}):
+                named = rows[UNPLANNED].iloc[0] if UNPLANNED in rows else None
+                raise ModelError(f"fit input rows of {named or f'node number {number}'} are not among the nodes "
+                                 "planned from the actuals' keys (node_table): did an ingest add a series during "
+                                 "the run? Rerun the run date")
             *key, level = nodes[int(number)]
             key = tuple(key)
         else:

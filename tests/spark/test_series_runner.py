@@ -59,7 +59,7 @@ def test_numbered_node_rows_give_the_keyed_rows_output():
 
     from cloudtune.config import load_config
     from cloudtune.spark.reconcile import node_keys
-    from cloudtune.spark.series_runner import NODE, make_series_runner, node_names, node_table
+    from cloudtune.spark.series_runner import NODE, UNPLANNED, make_series_runner, node_names, node_table
 
     keys = node_keys(pd.DataFrame({"service": ["api", "web"], "region": ["us", "us"], "metric": "requests"}),
                      ["series", "region", "global"])
@@ -77,6 +77,10 @@ def test_numbered_node_rows_give_the_keyed_rows_output():
                                                     "level": "region", "ts": ts, "value": value}))
     numbered = make_series_runner(*args, nodes=node_names(table))
     got = numbered(pd.DataFrame({NODE: 1, "ts": ts, "value": value}))
+    assert got.loc[got.record == "report", "status"].tolist() == ["ok"]
+    assert (got[["service", "region", "level"]] == ["*", "us", "region"]).all().all()
     pd.testing.assert_frame_equal(got, keyed)
     with pytest.raises(ModelError, match="node number 9"):
         numbered(pd.DataFrame({NODE: 9, "ts": ts, "value": value}))
+    with pytest.raises(ModelError, match="new/us/requests/series"):
+        numbered(pd.DataFrame({NODE: None, "ts": ts, "value": value, UNPLANNED: "new/us/requests/series"}))
