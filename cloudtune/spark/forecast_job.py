@@ -21,8 +21,8 @@ from cloudtune.config import PipelineConfig
 from cloudtune.errors import InputError
 from cloudtune.spark.progress import Progress
 from cloudtune.spark.runs import RunFailed, RunRecord
-from cloudtune.spark.series_runner import (KEYS, NODE, STEPPED, UNPLANNED, WIDE_SCHEMA, events_records, make_series_runner,
-                                          node_names, node_table, unpack_steps)
+from cloudtune.spark.series_runner import (KEYS, NODE, STEPPED, UNPLANNED, WIDE_SCHEMA, events_records,
+                                          make_series_runner, node_names, node_table, unpack_steps)
 from cloudtune.spark.tables import conform, location, qualified, replace_partition, struct_type
 from schemas import EVENTS, EVENT_PEAKS, FAILURES, FORECAST_COMPONENTS, FORECASTS, OUTLIER_FLAGS
 
