@@ -21,6 +21,7 @@ from cloudtune.config import PipelineConfig
 from cloudtune.errors import InputError
 from cloudtune.spark.progress import Progress
 from cloudtune.spark.runs import RunFailed, RunRecord
+from cloudtune.spark.session import stage_tasks
 from cloudtune.spark.series_runner import (KEYS, NODE, STEPPED, UNPLANNED, WIDE_SCHEMA, events_records,
                                           make_series_runner, node_names, node_table, unpack_steps)
 from cloudtune.spark.tables import conform, location, qualified, replace_partition, struct_type
@@ -85,7 +86,8 @@ def fit_nodes(spark: SparkSession, config: PipelineConfig, history: DataFrame, r
         numbered = (nodes.join(F.broadcast(spark.createDataFrame(table)), [*KEYS, "level"], "left")
                     .select(NODE, "ts", "value", F.when(F.col(NODE).isNull(), F.concat_ws("/", *KEYS, "level"))
                             .alias(UNPLANNED)))
-        wide = numbered.groupBy(NODE).applyInPandas(runner, WIDE_SCHEMA).persist(StorageLevel.DISK_ONLY)
+        wide = (numbered.repartition(stage_tasks(spark, len(keys)), NODE).groupBy(NODE)
+                .applyInPandas(runner, WIDE_SCHEMA).persist(StorageLevel.DISK_ONLY))
         # Fit here, once: every later write reads the persisted rows (and progress counts this stage). On disk,
         # not in memory: months of minutes for thousands of nodes do not fit in the heap; each write reads them once.
         wide.count()

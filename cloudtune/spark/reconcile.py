@@ -26,6 +26,7 @@ from cloudtune.reconcile.projection import fit_projection
 from cloudtune.reconcile.quantiles import quantile_columns
 from cloudtune.reconcile.residuals import RESIDUAL_COLUMNS, ResidualSummary, summarize_residuals
 from cloudtune.reconcile.settings import ReconcileSettings
+from cloudtune.spark.session import stage_tasks
 
 log = logging.getLogger(__name__)
 
@@ -189,11 +190,10 @@ def block_seconds(stats: pd.DataFrame, settings: ReconcileSettings, unit_cols: l
 
 
 def block_tasks(spark: SparkSession, stats: pd.DataFrame, unit_cols: list[str]) -> int:
-    """Tasks for the packed blocks: one per block, up to spark.sql.shuffle.partitions. Set explicitly, because a
-    block's packed rows are few bytes but seconds of work: adaptive execution would coalesce a small fleet's blocks
-    into two or three tasks by size, and on two cores the last one ran alone."""
-    blocks = int(stats.groupby([*unit_cols, "grain"])["blocks"].max().sum())
-    return max(1, min(blocks, int(spark.conf.get("spark.sql.shuffle.partitions"))))
+    """Tasks for the packed blocks: one per block (`session.stage_tasks`). A block's packed rows are few bytes but
+    seconds of work: adaptive execution would coalesce a small fleet's blocks into two or three tasks by size, and
+    on two cores the last one ran alone."""
+    return stage_tasks(spark, int(stats.groupby([*unit_cols, "grain"])["blocks"].max().sum()))
 
 
 def node_keys(series_keys: pd.DataFrame, levels) -> pd.DataFrame:

@@ -69,6 +69,20 @@ def session_settings(config: PipelineConfig, warehouse: str | Path) -> dict[str,
     return settings
 
 
+TASKS_PER_CORE = 3  # a few tasks a core, so one slow task at a stage's end leaves little of the cluster idle
+
+
+def stage_tasks(spark: SparkSession, groups: int) -> int:
+    """Tasks for a stage of `groups` independent, CPU-heavy groups (nodes to fit, blocks to reconcile): one per
+    group, up to the larger of spark.sql.shuffle.partitions and TASKS_PER_CORE x the cores Spark has. conf/ sets 8
+    shuffle partitions, right for a laptop; on a cluster, capped by that alone, thousands of series would be fitted
+    in 8 tasks however many executors there are. Set explicitly, since adaptive execution merges partitions by
+    bytes, and a group's rows are few bytes for seconds of work."""
+    cap = max(int(spark.conf.get("spark.sql.shuffle.partitions")),
+              TASKS_PER_CORE * spark.sparkContext.defaultParallelism)
+    return max(1, min(int(groups), cap))
+
+
 def is_uri(path: str | Path) -> bool:
     """s3a://, hdfs://, abfss://, ...: handed to Spark untouched (file:// too)."""
     return "://" in str(path)
