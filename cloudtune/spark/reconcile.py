@@ -190,9 +190,7 @@ def block_seconds(stats: pd.DataFrame, settings: ReconcileSettings, unit_cols: l
 
 
 def block_tasks(spark: SparkSession, stats: pd.DataFrame, unit_cols: list[str]) -> int:
-    """Tasks for the packed blocks: one per block (`session.stage_tasks`). A block's packed rows are few bytes but
-    seconds of work: adaptive execution would coalesce a small fleet's blocks into two or three tasks by size, and
-    on two cores the last one ran alone."""
+    """Tasks for the packed blocks: one per block, as `session.stage_tasks` allows."""
     return stage_tasks(spark, int(stats.groupby([*unit_cols, "grain"])["blocks"].max().sum()))
 
 

@@ -54,10 +54,10 @@ def node_names(table: pd.DataFrame) -> dict[int, tuple]:
 
 
 def make_series_runner(run: dict, model: dict, outliers: dict, events: list[dict], block_seconds: int,
-                       nodes: dict | None = None, counter=None):
-    """The applyInPandas function over one node's actuals: (node, ts, value) rows with `nodes` mapping each node
-    number to its (service, region, metric, level) (`node_table`), or (service, region, metric, level, ts, value)
-    rows. Forecasts packed in blocks of `block_seconds` (cloudtune.spark.reconcile.planned_block_seconds)."""
+                       nodes: dict[int, tuple], counter=None):
+    """The applyInPandas function over one node's actuals, (node, ts, value) rows; `nodes` maps each node number
+    to its (service, region, metric, level) (`node_names`). Forecasts packed in blocks of `block_seconds`
+    (cloudtune.spark.reconcile.planned_block_seconds)."""
 
     calendars = {}  # per region: the same for every node of a region, and a task runs several
 
@@ -68,18 +68,14 @@ def make_series_runner(run: dict, model: dict, outliers: dict, events: list[dict
         from cloudtune.outliers.settings import OutlierSettings
         from cloudtune.pipeline import run_series
 
-        if NODE in rows:
-            number = rows[NODE].iloc[0]
-            if pd.isna(number) or int(number) not in (nodes or {}):
-                named = rows[UNPLANNED].iloc[0] if UNPLANNED in rows else None
-                raise ModelError(f"fit input rows of {named or f'node number {number}'} are not among the nodes "
-                                 "planned from the actuals' keys (node_table): did an ingest add a series during "
-                                 "the run? Rerun the run date")
-            *key, level = nodes[int(number)]
-            key = tuple(key)
-        else:
-            key = tuple(str(rows[k].iloc[0]) for k in KEYS)
-            level = str(rows["level"].iloc[0]) if "level" in rows else "series"
+        number = rows[NODE].iloc[0]
+        if pd.isna(number) or int(number) not in nodes:
+            named = rows[UNPLANNED].iloc[0] if UNPLANNED in rows else None
+            raise ModelError(f"fit input rows of {named or f'node number {number}'} are not among the nodes "
+                             "planned from the actuals' keys (node_table): did an ingest add a series during "
+                             "the run? Rerun the run date")
+        *key, level = nodes[int(number)]
+        key = tuple(key)
         if key[1] not in calendars:
             calendars[key[1]] = node_events(events, key[1])
         result = run_series(

@@ -53,13 +53,15 @@ def test_rows_off_their_grain_are_refused_by_name():
         pack_steps(rows, "value")
 
 
-def test_numbered_node_rows_give_the_keyed_rows_output():
-    """The fit groups by node number: the runner names the node from the table and answers as for keyed rows."""
+def test_numbered_node_rows_give_run_series_output():
+    """The fit groups by node number: the runner names the node from the table and answers as run_series does."""
     from dataclasses import asdict
 
     from cloudtune.config import load_config
+    from cloudtune.config.pipeline import ForecastSettings
+    from cloudtune.pipeline import run_series
     from cloudtune.spark.reconcile import node_keys
-    from cloudtune.spark.series_runner import NODE, UNPLANNED, make_series_runner, node_names, node_table
+    from cloudtune.spark.series_runner import NODE, UNPLANNED, make_series_runner, node_names, node_table, to_wide
 
     keys = node_keys(pd.DataFrame({"service": ["api", "web"], "region": ["us", "us"], "metric": "requests"}),
                      ["series", "region", "global"])
@@ -70,16 +72,15 @@ def test_numbered_node_rows_give_the_keyed_rows_output():
 
     cfg = load_config()
     run = {**asdict(cfg.forecast), "horizon": "1d", "peaks": False}
-    args = (run, asdict(cfg.model), asdict(cfg.outliers), [], 86400)
     ts = pd.date_range("2025-11-01", periods=21 * 24, freq="1h", tz="UTC")
     value = 100 + 30 * np.sin(np.arange(len(ts)) * 2 * np.pi / 24)
-    keyed = make_series_runner(*args)(pd.DataFrame({"service": "*", "region": "us", "metric": "requests",
-                                                    "level": "region", "ts": ts, "value": value}))
-    numbered = make_series_runner(*args, nodes=node_names(table))
+    direct = run_series(pd.DataFrame({"ts": ts, "value": value}), ("*", "us", "requests"),
+                        ForecastSettings(**run), cfg.model, cfg.outliers, None)
+    numbered = make_series_runner(run, asdict(cfg.model), asdict(cfg.outliers), [], 86400, nodes=node_names(table))
     got = numbered(pd.DataFrame({NODE: 1, "ts": ts, "value": value}))
     assert got.loc[got.record == "report", "status"].tolist() == ["ok"]
     assert (got[["service", "region", "level"]] == ["*", "us", "region"]).all().all()
-    pd.testing.assert_frame_equal(got, keyed)
+    pd.testing.assert_frame_equal(got, to_wide(("*", "us", "requests"), "region", direct, 86400))
     with pytest.raises(ModelError, match="node number 9"):
         numbered(pd.DataFrame({NODE: 9, "ts": ts, "value": value}))
     with pytest.raises(ModelError, match="new/us/requests/series"):
