@@ -27,6 +27,16 @@ FORECAST_RUNS = Table(
     key=("run_date", "job"),
 )
 
+# How the forecasts' Parquet files are written (Delta hands table properties to the Parquet writer). Parquet's own
+# min/max of the string columns skip no row group for the same reason as above, and comparing every value with them
+# was the largest part of encoding a row; the doubles are distinct minute by minute, so building a dictionary for
+# them only to drop it is wasted. A pure write of 8.7 M forecast-like rows: 9.05 s -> 7.65 s (medians of five).
+_PARQUET_LEAN = {
+    **{f"parquet.column.statistics.enabled#{c}": "false"
+       for c in ("service", "region", "metric", "level", "grain", "model", "reconciliation", "run_id")},
+    **{f"parquet.enable.dictionary#{c}": "false" for c in ("mean", "p50", "p90", "p99", "base_mean")},
+}
+
 FORECASTS = Table(
     name="forecasts",
     doc="Forecasts in long format, at every level of the hierarchy, reconciled.",
@@ -50,7 +60,7 @@ FORECASTS = Table(
     # File statistics (for data skipping) on ts only. A run's files each hold whole reconciliation blocks, every
     # node of a metric, so min/max of the key strings span every service and region and skip no file; collecting
     # them was a fifth of a pure write's time (8.6 M rows: 11.0 s with the keys, 8.6 s with ts alone).
-    properties={"delta.dataSkippingStatsColumns": "ts"},
+    properties={"delta.dataSkippingStatsColumns": "ts", **_PARQUET_LEAN},
 )
 
 FORECAST_COMPONENTS = Table(

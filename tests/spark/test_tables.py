@@ -60,12 +60,24 @@ def test_table_properties_are_set_on_new_and_on_older_tables(spark, spark_config
     row = {c: None for c in FORECASTS.column_names}
     row.update(service="a", region="us", metric="requests", level="series", grain="1min", mean=5.0,
                ts=pd.Timestamp("2026-01-01T00:00Z"), run_id="r", run_date=pd.Timestamp("2026-01-01").date())
-    df = conform(spark.createDataFrame(pd.DataFrame([row]).astype(object)), FORECASTS)
+    rows = pd.DataFrame([row] * 1000).assign(mean=[5.0, 6.0] * 500)  # repeats: a dictionary would pay, unasked
+    df = conform(spark.createDataFrame(rows.astype(object)), FORECASTS).coalesce(1)
     path = location(spark, db, FORECASTS)
     df.write.format("delta").mode("overwrite").save(path)
-    stats = [json.loads(r["add"]["stats"]) for r in spark.read.json(f"{path}/_delta_log/*.json")
-             .where("add is not null").collect()]
+    adds = spark.read.json(f"{path}/_delta_log/*.json").where("add is not null").collect()
+    stats = [json.loads(r["add"]["stats"]) for r in adds]
     assert stats and all("ts" in s["minValues"] and "mean" not in s["minValues"] for s in stats)
+    # The table's Parquet properties reach the files: no min/max of the strings, no dictionary of the doubles.
+    from urllib.parse import unquote
+
+    import pyarrow.parquet as pq
+
+    columns = pq.ParquetFile(f"{path.removeprefix('file:')}/{unquote(adds[0]['add']['path'])}").metadata.row_group(0)
+    by_name = {columns.column(i).path_in_schema: columns.column(i) for i in range(columns.num_columns)}
+    assert by_name["ts"].statistics.has_min_max and by_name["mean"].statistics.has_min_max
+    assert by_name["service"].statistics is None and by_name["run_id"].statistics is None
+    assert not any("DICTIONARY" in e for e in by_name["mean"].encodings)
+    assert any("DICTIONARY" in e for e in by_name["service"].encodings)
 
 
 def test_write_predicates_are_typed_and_refuse_free_text():
