@@ -1,1 +1,1 @@
-"""The only place that imports pyspark or delta: session factory, Delta I/O and applyInPandas adapters."""
+"""The only place that imports pyspark or delta: session factory, Delta I/O and grouped-map adapters."""

@@ -1,4 +1,4 @@
-"""The daily forecast run on Spark: every hierarchy node fitted once with applyInPandas, then reconciled.
+"""The daily forecast run on Spark: every hierarchy node fitted once in a grouped map, then reconciled.
 
 Read actuals before the run date (over the lookback) -> add the upper levels (region and global totals) ->
 map `cloudtune.pipeline.run_series` over every node -> reconcile the forecasts in Spark -> write forecasts,
@@ -23,7 +23,8 @@ from cloudtune.spark.progress import Progress
 from cloudtune.spark.runs import RunFailed, RunRecord
 from cloudtune.spark.session import stage_tasks
 from cloudtune.spark.series_runner import (KEYS, NODE, STEPPED, UNPLANNED, WIDE_SCHEMA, events_records,
-                                          make_series_runner, node_names, node_table, unpack_steps)
+                                          make_series_runner, node_names, node_table, unpack_steps,
+                                          wide_arrow_schema)
 from cloudtune.spark.tables import conform, location, qualified, replace_partition, struct_type
 from schemas import EVENTS, EVENT_PEAKS, FAILURES, FORECAST_COMPONENTS, FORECASTS, OUTLIER_FLAGS
 
@@ -81,13 +82,13 @@ def fit_nodes(spark: SparkSession, config: PipelineConfig, history: DataFrame, r
         table = node_table(keys)
         runner = make_series_runner(run, asdict(config.model), asdict(config.outliers), events_records(config),
                                     planned_block_seconds(keys, config.reconcile, run["grain"]),
-                                    nodes=node_names(table), counter=progress.done)
+                                    nodes=node_names(table), schema=wide_arrow_schema(), counter=progress.done)
         # Left, not inner: rows whose keys the table lacks reach the runner, named, and fail the run, not vanish.
         numbered = (nodes.join(F.broadcast(spark.createDataFrame(table)), [*KEYS, "level"], "left")
                     .select(NODE, "ts", "value", F.when(F.col(NODE).isNull(), F.concat_ws("/", *KEYS, "level"))
                             .alias(UNPLANNED)))
         wide = (numbered.repartition(stage_tasks(spark, len(keys)), NODE).groupBy(NODE)
-                .applyInPandas(runner, WIDE_SCHEMA).persist(StorageLevel.DISK_ONLY))
+                .applyInArrow(runner, WIDE_SCHEMA).persist(StorageLevel.DISK_ONLY))
         # Fit here, once: every later write reads the persisted rows (and progress counts this stage). On disk,
         # not in memory: months of minutes for thousands of nodes do not fit in the heap; each write reads them once.
         wide.count()

@@ -109,7 +109,7 @@ def aggregate_levels_spark(actuals: DataFrame, levels, include_bottom: bool = Tr
     total kept only where its reporting series carry `min_share` of its volume that day (the same rule).
 
     Returns service, region, metric, level, ts, value ('*' for dropped keys); group it by node (the forecast job
-    numbers them: series_runner.node_table) to fit a base model for every node in the same applyInPandas as the
+    numbers them: series_runner.node_table) to fit a base model for every node in the same grouped map as the
     series. `days`: `series_days(actuals)` when the caller has it already (persisted, it saves a scan of the
     actuals). `cached`: a list to which the per-level sums (totals x timestamps rows: small) are added persisted,
     for the caller to unpersist after its action; a level that a coarser one sums again is then computed once.

@@ -2,6 +2,7 @@
 in Spark into the same long rows."""
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from cloudtune.errors import ModelError
@@ -53,7 +54,7 @@ def test_rows_off_their_grain_are_refused_by_name():
         pack_steps(rows, "value")
 
 
-def test_numbered_node_rows_give_run_series_output():
+def test_numbered_node_rows_give_run_series_output(spark):
     """The fit groups by node number: the runner names the node from the table and answers as run_series does."""
     from dataclasses import asdict
 
@@ -61,7 +62,8 @@ def test_numbered_node_rows_give_run_series_output():
     from cloudtune.config.pipeline import ForecastSettings
     from cloudtune.pipeline import run_series
     from cloudtune.spark.reconcile import node_keys
-    from cloudtune.spark.series_runner import NODE, UNPLANNED, make_series_runner, node_names, node_table, to_wide
+    from cloudtune.spark.series_runner import (NODE, UNPLANNED, make_series_runner, node_names, node_table, to_wide,
+                                               wide_arrow_schema)
 
     keys = node_keys(pd.DataFrame({"service": ["api", "web"], "region": ["us", "us"], "metric": "requests"}),
                      ["series", "region", "global"])
@@ -76,12 +78,21 @@ def test_numbered_node_rows_give_run_series_output():
     value = 100 + 30 * np.sin(np.arange(len(ts)) * 2 * np.pi / 24)
     direct = run_series(pd.DataFrame({"ts": ts, "value": value}), ("*", "us", "requests"),
                         ForecastSettings(**run), cfg.model, cfg.outliers, None)
-    numbered = make_series_runner(run, asdict(cfg.model), asdict(cfg.outliers), [], 86400, nodes=node_names(table))
-    got = numbered(pd.DataFrame({NODE: 1, "ts": ts, "value": value}))
+    schema = wide_arrow_schema()
+    numbered = make_series_runner(run, asdict(cfg.model), asdict(cfg.outliers), [], 86400, nodes=node_names(table),
+                                  schema=schema)
+    got = numbered.frame(pd.DataFrame({NODE: 1, "ts": ts, "value": value}))
     assert got.loc[got.record == "report", "status"].tolist() == ["ok"]
     assert (got[["service", "region", "level"]] == ["*", "us", "region"]).all().all()
-    pd.testing.assert_frame_equal(got, to_wide(("*", "us", "requests"), "region", direct, 86400))
+    expected = to_wide(("*", "us", "requests"), "region", direct, 86400)
+    pd.testing.assert_frame_equal(got, expected)
+    # What Spark hands the runner: Arrow rows with microsecond timestamps; it answers with WIDE_SCHEMA's Arrow rows.
+    rows = pa.table({NODE: pa.array([1] * len(ts), pa.int64()), "ts": pa.array(ts, pa.timestamp("us", tz="UTC")),
+                     "value": value})
+    arrow = numbered(rows)
+    assert arrow.schema == schema
+    assert arrow.equals(pa.Table.from_pandas(expected, schema=schema, preserve_index=False))
     with pytest.raises(ModelError, match="node number 9"):
-        numbered(pd.DataFrame({NODE: 9, "ts": ts, "value": value}))
+        numbered.frame(pd.DataFrame({NODE: 9, "ts": ts, "value": value}))
     with pytest.raises(ModelError, match="new/us/requests/series"):
-        numbered(pd.DataFrame({NODE: None, "ts": ts, "value": value, UNPLANNED: "new/us/requests/series"}))
+        numbered.frame(pd.DataFrame({NODE: None, "ts": ts, "value": value, UNPLANNED: "new/us/requests/series"}))
