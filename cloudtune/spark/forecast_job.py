@@ -21,7 +21,7 @@ from cloudtune.config import PipelineConfig
 from cloudtune.errors import InputError
 from cloudtune.spark.progress import Progress
 from cloudtune.spark.runs import RunFailed, RunRecord
-from cloudtune.spark.session import stage_tasks
+from cloudtune.spark.session import balanced_keys, stage_tasks
 from cloudtune.spark.series_runner import (KEYS, NODE, STEPPED, UNPLANNED, WIDE_SCHEMA, events_records,
                                           make_series_runner, node_names, node_table, unpack_steps,
                                           wide_arrow_schema)
@@ -79,7 +79,9 @@ def fit_nodes(spark: SparkSession, config: PipelineConfig, history: DataFrame, r
         nodes = aggregate_levels_spark(history, levels, min_share=config.reconcile.total_min_share, days=days,
                                        cached=cached)
         progress.stage(stage, len(keys))
+        tasks = stage_tasks(spark, len(keys))
         table = node_table(keys)
+        table[NODE] = balanced_keys(spark, len(table), tasks)  # equal shares of the nodes for the fit's tasks
         runner = make_series_runner(run, asdict(config.model), asdict(config.outliers), events_records(config),
                                     planned_block_seconds(keys, config.reconcile, run["grain"]),
                                     nodes=node_names(table), schema=wide_arrow_schema(), counter=progress.done)
@@ -87,7 +89,7 @@ def fit_nodes(spark: SparkSession, config: PipelineConfig, history: DataFrame, r
         numbered = (nodes.join(F.broadcast(spark.createDataFrame(table)), [*KEYS, "level"], "left")
                     .select(NODE, "ts", "value", F.when(F.col(NODE).isNull(), F.concat_ws("/", *KEYS, "level"))
                             .alias(UNPLANNED)))
-        wide = (numbered.repartition(stage_tasks(spark, len(keys)), NODE).groupBy(NODE)
+        wide = (numbered.repartition(tasks, NODE).groupBy(NODE)
                 .applyInArrow(runner, WIDE_SCHEMA).persist(StorageLevel.DISK_ONLY))
         # Fit here, once: every later write reads the persisted rows (and progress counts this stage). On disk,
         # not in memory: months of minutes for thousands of nodes do not fit in the heap; each write reads them once.
