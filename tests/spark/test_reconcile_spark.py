@@ -185,3 +185,19 @@ def test_packed_blocks_become_the_same_rows_as_arrow_as_in_pandas():
     got = got.to_pandas()
     assert got["model"].isna().sum() == want["model"].isna().sum() > 0
     pd.testing.assert_frame_equal(got, want.astype({"ts": got["ts"].dtype}), check_exact=True)
+
+
+def test_packed_blocks_get_a_slot_each_and_equal_shares_of_the_tasks(spark):
+    from pyspark.sql import functions as F
+
+    from cloudtune.spark.reconcile import _SLOT, block_slots
+
+    days = list(pd.date_range("2025-12-08", periods=30, freq="1D", tz="UTC"))
+    stats = pd.DataFrame({"metric": ["requests", "requests", "orders"], "grain": "1min",
+                          "starts": [days, days[::-1], days[:6]]})  # two nodes of one metric: the same blocks
+    slots = block_slots(spark, stats, ["metric"], 8)
+    assert len(slots) == 36 and slots[_SLOT].is_unique
+    assert slots.groupby("metric").size().to_dict() == {"orders": 6, "requests": 30}
+    assert slots["ts"].dt.tz is not None
+    placed = spark.createDataFrame(slots).repartition(8, _SLOT).groupBy(F.spark_partition_id()).count().collect()
+    assert sorted(r["count"] for r in placed) == [4] * 4 + [5] * 4
