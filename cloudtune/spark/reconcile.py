@@ -34,6 +34,7 @@ BASE_COLUMNS = NODE_COLUMNS + ["grain", "ts", "mean"]
 ADDED = ("base_mean", "reconciliation")
 _BLOCK = "_reconcile_block"
 _SLOT = "_reconcile_slot"  # a packed block's place among the tasks (block_slots)
+_START = "_reconcile_start"  # a packed block's start, UTC microseconds (what block_slots joins on)
 
 
 def reconcile_spark(spark: SparkSession, base_forecasts: DataFrame, residuals: DataFrame | None,
@@ -55,12 +56,7 @@ def reconcile_spark(spark: SparkSession, base_forecasts: DataFrame, residuals: D
     qcols = quantile_columns(base_forecasts.columns)
     unit_cols = PARTITIONS[settings.partition]
     packed = isinstance(base_forecasts.schema["mean"].dataType, ArrayType)
-    # One small row per node and grain: the keys to build S from, and what a full time alignment needs.
-    steps = F.sum(F.size("mean")) if packed else F.count(F.lit(1))
-    starts = [F.collect_set("ts").alias("starts")] if packed else []  # a packed node's blocks: a few dozen
-    stats = (base_forecasts.groupBy(*NODE_COLUMNS, "grain")
-             .agg(steps.alias("rows"), F.count(F.lit(1)).alias("blocks"), F.min("ts").alias("first"),
-                  F.max("ts").alias("last"), *starts).toPandas())
+    stats = node_stats(base_forecasts, packed)
     if stats.empty:
         raise InputError("base_forecasts is empty: nothing to reconcile")
     for col in [*NODE_COLUMNS, "grain"]:
@@ -93,13 +89,9 @@ def reconcile_spark(spark: SparkSession, base_forecasts: DataFrame, residuals: D
     # S, P and the correlation grow with the square of a metric's series: broadcast once, not pickled per task.
     fitted_handle = spark.sparkContext.broadcast(fitted)
     if packed:  # each packed row already holds one block: group by where it starts
-        tasks = block_tasks(spark, stats, unit_cols)
-        # Left: a row of a block the stats lack (none should) still reaches its group, in task 0's share.
-        spread = (base.join(F.broadcast(spark.createDataFrame(block_slots(spark, stats, unit_cols, tasks))),
-                            [*unit_cols, "grain", "ts"], "left")
-                  .withColumn(_SLOT, F.coalesce(_SLOT, F.lit(-1))).repartition(tasks, _SLOT))
+        spread = slotted(spark, base, stats, unit_cols)
         runner = make_packed_reconciler(fitted_handle, unit_cols, to_arrow_schema(schema))
-        # _SLOT leads the grouping so the groups keep the slots' placement (no second shuffle by the keys).
+        # Grouping by the slot too keeps the groups where the slots put them: no second shuffle by the keys.
         return spread.groupBy(_SLOT, *unit_cols, "grain", "ts").applyInArrow(runner, schema), info
     runner = make_block_reconciler(fitted_handle, unit_cols, schema.fieldNames())
     seconds = block_seconds(stats, settings, unit_cols)
@@ -201,13 +193,36 @@ def block_tasks(spark: SparkSession, stats: pd.DataFrame, unit_cols: list[str]) 
     return stage_tasks(spark, int(stats.groupby([*unit_cols, "grain"])["blocks"].max().sum()))
 
 
+def node_stats(base_forecasts: DataFrame, packed: bool) -> pd.DataFrame:
+    """One small row per node and grain: the keys to build S from, and what a full time alignment needs; packed, also
+    the node's block starts (`starts`) as UTC microseconds: bigint arrays cross to pandas whole, timestamps one by
+    one, and as wall times of the session's time zone."""
+    steps = F.sum(F.size("mean")) if packed else F.count(F.lit(1))
+    starts = [F.sort_array(F.collect_set(F.unix_micros("ts"))).alias("starts")] if packed else []
+    return (base_forecasts.groupBy(*NODE_COLUMNS, "grain")
+            .agg(steps.alias("rows"), F.count(F.lit(1)).alias("blocks"), F.min("ts").alias("first"),
+                 F.max("ts").alias("last"), *starts).toPandas())
+
+
+def slotted(spark: SparkSession, packed: DataFrame, stats: pd.DataFrame, unit_cols: list[str]) -> DataFrame:
+    """The packed rows repartitioned by their block's slot (`block_slots`, column _SLOT): equal shares of the blocks
+    for the tasks. Left join: a row of a block without a slot (none should lack one) still reaches its group, with
+    slot -1 in that slot's task."""
+    tasks = block_tasks(spark, stats, unit_cols)
+    slots = spark.createDataFrame(block_slots(spark, stats, unit_cols, tasks))
+    return (packed.withColumn(_START, F.unix_micros("ts"))
+            .join(F.broadcast(slots), [*unit_cols, "grain", _START], "left").drop(_START)
+            .withColumn(_SLOT, F.coalesce(_SLOT, F.lit(-1)).cast("bigint")).repartition(tasks, _SLOT))
+
+
 def block_slots(spark: SparkSession, stats: pd.DataFrame, unit_cols: list[str], tasks: int) -> pd.DataFrame:
-    """One row per packed block (unit, grain and its first ts, from the stats' `starts`) with a `_SLOT` number that
-    `session.balanced_keys` chose: repartitioned by it, the `tasks` tasks get equal shares of the blocks. Hashed by
-    their keys, a month's 30 day blocks fell 3 to 5 a task out of 8 from 2025-12-08, and 2 to 9 from 2025-12-01."""
-    blocks = (stats[[*unit_cols, "grain", "starts"]].explode("starts").rename(columns={"starts": "ts"})
-              .drop_duplicates().sort_values([*unit_cols, "grain", "ts"]).reset_index(drop=True))
-    blocks["ts"] = pd.to_datetime(blocks["ts"], utc=True)
+    """One row per packed block (unit, grain and its start in UTC microseconds, `_START`) with a `_SLOT` number that
+    `session.balanced_keys` chose: repartitioned by it, the `tasks` tasks get equal shares of the blocks (hashed by
+    their keys, a month's 30 day blocks fell 2 to 9 into one of 8 tasks). The starts are one node's per unit and
+    grain: every node of a hierarchy has the same blocks (`_check_alignment`)."""
+    first = stats.drop_duplicates([*unit_cols, "grain"])[[*unit_cols, "grain", "starts"]]
+    blocks = (first.explode("starts").rename(columns={"starts": _START}).dropna(subset=[_START])
+              .astype({_START: "int64"}).reset_index(drop=True))
     return blocks.assign(**{_SLOT: balanced_keys(spark, len(blocks), tasks)})
 
 

@@ -53,7 +53,8 @@ def node_table(keys: pd.DataFrame) -> pd.DataFrame:
     """The nodes (cloudtune.spark.reconcile.node_keys: service, region, metric, level) numbered: their keys as the
     totals' rows carry them (AGGREGATE where a level drops one) and `node`, an int the fit groups by. Grouping by
     an int instead of four strings keeps the strings out of every row the fit shuffles and sends to Python through
-    Arrow: that halved the fit stage's JVM CPU."""
+    Arrow: that halved the fit stage's JVM CPU. Numbered 0..n-1 here; the forecast job renumbers them with
+    `session.balanced_keys`, so its tasks get equal shares."""
     table = keys[[*KEYS, "level"]].astype(object).where(keys[[*KEYS, "level"]].notna(), AGGREGATE)
     return table.drop_duplicates().reset_index(drop=True).assign(**{NODE: lambda t: range(len(t))})
 
@@ -73,7 +74,7 @@ def make_series_runner(run: dict, model: dict, outliers: dict, events: list[dict
     calendars = {}  # per region: the same for every node of a region, and a task runs several
 
     def run_group(table: pa.Table) -> pa.Table:
-        # Nanoseconds, as applyInPandas gave them: the model reads timestamps as int64 ns.
+        # Nanoseconds, as applyInPandas gave them (tz-aware here; run_series reads them through utc_index).
         wide = run_frame(table.to_pandas(coerce_temporal_nanoseconds=True))
         # Unsafe like pyspark's own conversion (spark.sql.execution.pandas.convertToArrowArraySafely).
         return pa.Table.from_pandas(wide, schema=schema, preserve_index=False, safe=False)

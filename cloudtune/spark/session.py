@@ -1,4 +1,5 @@
-"""The one Spark session factory: local Delta warehouse by default, anything else from conf/ or spark-submit."""
+"""The one Spark session factory (local Delta warehouse by default, anything else from conf/ or spark-submit), and
+how heavy stages split into tasks."""
 from __future__ import annotations
 
 import logging
@@ -84,13 +85,18 @@ def stage_tasks(spark: SparkSession, groups: int) -> int:
 
 
 def balanced_keys(spark: SparkSession, count: int, tasks: int) -> list[int]:
-    """`count` distinct ints that `repartition(tasks, column)` spreads evenly: the i-th lands in task i % tasks.
+    """`count` distinct ints that `repartition(tasks, column)` of a bigint column spreads evenly: the i-th lands in
+    task i % tasks (Spark hashes an int column differently: keep the column bigint).
 
     Spark places a row by the Murmur3 hash of its key, so the numbers 0..count-1 fill the tasks unevenly (a thousand
     nodes in 8 tasks: 111 to 146 each), and a stage of equal groups lasts as long as its fullest task. The
     candidates' partitions come from Spark's own hash (the one its hash partitioning applies), not a copy of it."""
     from pyspark.sql import functions as F
 
+    if tasks < 1:
+        raise ValueError(f"balanced_keys needs at least one task, got {tasks}")
+    if count <= 0:
+        return []
     need, span = -(-count // tasks), max(2 * count, 64)
     while True:
         slots = spark.range(span).select(F.pmod(F.hash("id"), F.lit(tasks))).collect()

@@ -188,16 +188,27 @@ def test_packed_blocks_become_the_same_rows_as_arrow_as_in_pandas():
 
 
 def test_packed_blocks_get_a_slot_each_and_equal_shares_of_the_tasks(spark):
+    """Through the job's own statistics, in a session whose time zone is not UTC: every block finds its slot."""
     from pyspark.sql import functions as F
 
-    from cloudtune.spark.reconcile import _SLOT, block_slots
+    from cloudtune.spark.reconcile import _SLOT, node_stats, slotted
 
-    days = list(pd.date_range("2025-12-08", periods=30, freq="1D", tz="UTC"))
-    stats = pd.DataFrame({"metric": ["requests", "requests", "orders"], "grain": "1min",
-                          "starts": [days, days[::-1], days[:6]]})  # two nodes of one metric: the same blocks
-    slots = block_slots(spark, stats, ["metric"], 8)
-    assert len(slots) == 36 and slots[_SLOT].is_unique
+    days = pd.date_range("2025-12-01", periods=30, freq="1D", tz="UTC")
+    rows = [("requests", region, level, "1min", day, [1.0] * 3)
+            for region, level in (("us", "series"), ("*", "region")) for day in days]
+    rows += [("orders", "*", "region", "1min", day, [1.0] * 3) for day in days[:6]]
+    packed = spark.createDataFrame(pd.DataFrame(rows, columns=["metric", "region", "level", "grain", "ts", "mean"])
+                                   .assign(service="*"))
+    zone = spark.conf.get("spark.sql.session.timeZone")
+    spark.conf.set("spark.sql.session.timeZone", "America/New_York")
+    try:
+        stats = node_stats(packed, packed=True)
+        spread = slotted(spark, packed, stats, ["metric"])
+        slots = spread.select("metric", "ts", _SLOT).distinct().toPandas()
+        placed = spread.groupBy(F.spark_partition_id()).count().collect()
+    finally:
+        spark.conf.set("spark.sql.session.timeZone", zone)
+    assert len(slots) == 36 and slots[_SLOT].is_unique and (slots[_SLOT] >= 0).all()
     assert slots.groupby("metric").size().to_dict() == {"orders": 6, "requests": 30}
-    assert slots["ts"].dt.tz is not None
-    placed = spark.createDataFrame(slots).repartition(8, _SLOT).groupBy(F.spark_partition_id()).count().collect()
-    assert sorted(r["count"] for r in placed) == [4] * 4 + [5] * 4
+    # 66 rows (two nodes of 30 blocks, one of 6) in the 6 tasks local[2] allows: 6 blocks each, whole
+    assert sorted(r["count"] for r in placed) == [11] * 6

@@ -52,10 +52,12 @@ def test_table_properties_are_set_on_new_and_on_older_tables(spark, spark_config
     db = spark_config.database
     create_tables(spark, db)
     name = f"{db}.forecasts"
-    spark.sql(f"ALTER TABLE {name} UNSET TBLPROPERTIES ('delta.dataSkippingStatsColumns')")  # as made before
+    lean = "parquet.column.statistics.enabled#service"
+    spark.sql(f"ALTER TABLE {name} UNSET TBLPROPERTIES ('delta.dataSkippingStatsColumns', '{lean}')")  # as made before
     create_tables(spark, db)
     props = {r["key"]: r["value"] for r in spark.sql(f"SHOW TBLPROPERTIES {name}").collect()}
     assert props["delta.dataSkippingStatsColumns"] == FORECASTS.properties["delta.dataSkippingStatsColumns"]
+    assert props[lean] == "false"
 
     row = {c: None for c in FORECASTS.column_names}
     row.update(service="a", region="us", metric="requests", level="series", grain="1min", mean=5.0,
@@ -76,6 +78,7 @@ def test_table_properties_are_set_on_new_and_on_older_tables(spark, spark_config
     by_name = {columns.column(i).path_in_schema: columns.column(i) for i in range(columns.num_columns)}
     assert by_name["ts"].statistics.has_min_max and by_name["mean"].statistics.has_min_max
     assert by_name["service"].statistics is None and by_name["run_id"].statistics is None
+    assert by_name["metric"].statistics.has_min_max
     assert not any("DICTIONARY" in e for e in by_name["mean"].encodings)
     assert any("DICTIONARY" in e for e in by_name["service"].encodings)
 
