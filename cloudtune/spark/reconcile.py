@@ -194,9 +194,9 @@ def block_tasks(spark: SparkSession, stats: pd.DataFrame, unit_cols: list[str]) 
 
 
 def node_stats(base_forecasts: DataFrame, packed: bool) -> pd.DataFrame:
-    """One small row per node and grain: the keys to build S from, and what a full time alignment needs; packed, also
-    the node's block starts (`starts`) as UTC microseconds: bigint arrays cross to pandas whole, timestamps one by
-    one, and as wall times of the session's time zone."""
+    """One small row per node and grain: the keys to build S from, and what a full time alignment needs. Packed, also
+    the node's block starts (`starts`) in UTC microseconds. Not as timestamps: arrays of those reach pandas one
+    value at a time, as wall times of the session's time zone."""
     steps = F.sum(F.size("mean")) if packed else F.count(F.lit(1))
     starts = [F.sort_array(F.collect_set(F.unix_micros("ts"))).alias("starts")] if packed else []
     return (base_forecasts.groupBy(*NODE_COLUMNS, "grain")
