@@ -106,6 +106,8 @@ def _timestamps(col: pd.Series) -> pd.Series:
 
 def normalize_events(events: pd.DataFrame, source: str = "events") -> pd.DataFrame:
     """Check and complete an events DataFrame (at least name, region, start, end); UTC, sorted."""
+    if _normalized(events):  # a node's calendar passes several checks per series; a copy, as below
+        return events.copy(deep=False)
     missing = [c for c in ("name", "region", "start", "end") if c not in events.columns]
     if missing:
         raise InputError(f"{source}: events need columns name, region, start, end; missing {', '.join(missing)}")
@@ -128,6 +130,23 @@ def normalize_events(events: pd.DataFrame, source: str = "events") -> pd.DataFra
     out["prior_lift"] = pd.to_numeric(out["prior_lift"], errors="coerce")
     out["region"] = out["region"].astype(str)
     return out[CALENDAR_COLUMNS].sort_values(["region", "start", "name"]).reset_index(drop=True)
+
+
+_NORMALIZED_DTYPES = {"start": "datetime64[ns, UTC]", "end": "datetime64[ns, UTC]", "ramp_before": "timedelta64[ns]",
+                      "decay_after": "timedelta64[ns]", "prior_lift": "float64"}
+
+
+def _normalized(events: pd.DataFrame) -> bool:
+    """Whether `events` already is what normalize_events returns: its columns and types, sorted, a fresh index."""
+    if list(events.columns) != CALENDAR_COLUMNS or not events.index.equals(pd.RangeIndex(len(events))):
+        return False
+    if any(str(events[col].dtype) != dtype for col, dtype in _NORMALIZED_DTYPES.items()):
+        return False
+    start, end = events["start"].to_numpy(), events["end"].to_numpy()
+    keys = list(zip(events["region"], start, events["name"]))
+    if not (end > start).all() or not all(isinstance(r, str) and isinstance(n, str) for r, _, n in keys):
+        return False
+    return keys == sorted(keys)
 
 
 def events_for_region(events: pd.DataFrame, region: str) -> pd.DataFrame:

@@ -49,14 +49,14 @@ def detect_series(ts_ns: np.ndarray, values: np.ndarray, grain_ns: int, hide: np
     hidden = grid.place(hide.astype(float), fill=1.0) > 0
     silent = grid.place(quiet.astype(float), fill=1.0) > 0
     flagged = np.zeros(grid.n, dtype=bool)
-    used = None
+    used, profile = None, None
     for _ in range(settings.passes):
         if used is not None and np.array_equal(flagged, used):
             break  # the last pass returned the flags it was given: another would return them again
         # Later passes rebuild the expectation without the windows flagged so far, so a long drop on
         # one Monday cannot bend the weekday profile that judges the other Mondays.
         used = flagged
-        flagged, zc, r, expected = _flag(y, hidden, hidden | flagged, silent, grid, settings)
+        flagged, zc, r, expected, profile = _flag(y, hidden, hidden | flagged, silent, grid, settings, profile)
 
     windows = _windows(flagged, zc, r, v, expected, offset, grid, settings)
     share = flagged.sum() / max(1, np.count_nonzero(~np.isnan(v)))
@@ -66,9 +66,11 @@ def detect_series(ts_ns: np.ndarray, values: np.ndarray, grain_ns: int, hide: np
     return windows
 
 
-def _flag(y, hidden, unfit, silent, grid: "_Grid", settings: DetectSettings):
-    """One detection pass: the expectation from points not in `unfit`; flags never on `silent` points."""
-    expected = _expectation(np.where(unfit, np.nan, y), grid, settings)
+def _flag(y, hidden, unfit, silent, grid: "_Grid", settings: DetectSettings, previous=None):
+    """One detection pass: the expectation from points not in `unfit`; flags never on `silent` points.
+    `previous`: the last pass's profile (see `_expectation`). Returns the flags, the strongest z and residual
+    per point, the expectation and its profile."""
+    expected, profile = _expectation(np.where(unfit, np.nan, y), grid, settings, previous)
     r = y - expected
     r_sig = np.where(hidden, np.nan, r)  # what the detector looks at: everything but events and exclusions
     buckets = grid.buckets()
@@ -94,7 +96,7 @@ def _flag(y, hidden, unfit, silent, grid: "_Grid", settings: DetectSettings):
     flagged = (_grow(core & (zc > 0), ok & (z > settings.extend_z))
                | _grow(core & (zc < 0), ok & (z < -settings.extend_z)))
     gap = int(parse_duration(settings.merge_gap) // pd.Timedelta(grid.grain))
-    return _close_gaps(flagged, gap, silent), zc, r, expected
+    return _close_gaps(flagged, gap, silent), zc, r, expected, profile
 
 
 class _Grid:
@@ -147,21 +149,20 @@ def _effect_test(expected: np.ndarray, s: DetectSettings):
     return lambda r: np.abs(r) >= s.min_effect * size
 
 
-def _expectation(y_fit: np.ndarray, grid: _Grid, s: DetectSettings) -> np.ndarray:
+def _expectation(y_fit: np.ndarray, grid: _Grid, s: DetectSettings, previous=None) -> tuple[np.ndarray, tuple]:
+    """The expectation of every point, and its seasonal profile as (points used, profile). The profile of a
+    slot of the cycle reads that slot's column only, so with `previous` (a profile from the same series with
+    more points used) only the columns that lost points are recomputed: the same numbers, a fraction of the
+    cost of the pass after a few short windows were flagged."""
     cycles = grid.n // grid.cycle
     m = y_fit.reshape(cycles, grid.cycle)
-    shifts = [k for k in range(-s.profile_cycles, s.profile_cycles + 1) if k and abs(k) < cycles]
-    if s.weekend_profile and grid.grain * grid.cycle == DAY_NS:
-        # Weekends often have their own shape (later, flatter peak): judge a Saturday by other weekend days
-        # when there are enough of them, by every day otherwise (only days short somewhere need that median).
-        weekend = ((grid.anchor // DAY_NS + np.arange(cycles) + 3) % 7) >= 5  # epoch day 0 was a Thursday
-        profile = _shifted_median(m, shifts, s.min_profile_cycles, groups=weekend)
-        short = np.flatnonzero(np.isnan(profile).any(axis=1))
-        if len(short):
-            every = _shifted_median(m, shifts, s.min_profile_cycles, rows=short)
-            profile = np.where(np.isnan(profile), every, profile)
+    if previous is not None and previous[1].shape == m.shape:
+        cols = np.flatnonzero((np.isnan(m) != np.isnan(previous[0])).any(axis=0))
+        profile = previous[1].copy()
+        profile[:, cols] = _profile(m[:, cols], grid, s)
     else:
-        profile = _shifted_median(m, shifts, s.min_profile_cycles)
+        profile = _profile(m, grid, s)
+    used = (m, profile)
     profile = profile.ravel()
     if np.isnan(profile).all():
         log.info("series too short for a seasonal profile (%d cycles); using a rolling median", cycles)
@@ -183,7 +184,25 @@ def _expectation(y_fit: np.ndarray, grid: _Grid, s: DetectSettings) -> np.ndarra
         hour = max(1, grid.cycle // 24)
         weekday = pd.Series(weekday).rolling(hour, center=True, min_periods=1).mean().to_numpy()
         expected = expected + np.nan_to_num(weekday)
-    return expected
+    return expected, used
+
+
+def _profile(m: np.ndarray, grid: _Grid, s: DetectSettings) -> np.ndarray:
+    """(cycles, columns): each point's median of its column on the other cycles around it (any subset of the
+    cycle's columns: each column is its own)."""
+    cycles = len(m)
+    shifts = [k for k in range(-s.profile_cycles, s.profile_cycles + 1) if k and abs(k) < cycles]
+    if s.weekend_profile and grid.grain * grid.cycle == DAY_NS:
+        # Weekends often have their own shape (later, flatter peak): judge a Saturday by other weekend days
+        # when there are enough of them, by every day otherwise (only days short somewhere need that median).
+        weekend = ((grid.anchor // DAY_NS + np.arange(cycles) + 3) % 7) >= 5  # epoch day 0 was a Thursday
+        profile = _shifted_median(m, shifts, s.min_profile_cycles, groups=weekend)
+        short = np.flatnonzero(np.isnan(profile).any(axis=1))
+        if len(short):
+            every = _shifted_median(m, shifts, s.min_profile_cycles, rows=short)
+            profile = np.where(np.isnan(profile), every, profile)
+        return profile
+    return _shifted_median(m, shifts, s.min_profile_cycles)
 
 
 def _shifted_median(m: np.ndarray, shifts: list[int], min_count: int, extra: float | None = None,
