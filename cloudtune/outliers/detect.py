@@ -151,9 +151,9 @@ def _effect_test(expected: np.ndarray, s: DetectSettings):
 
 def _expectation(y_fit: np.ndarray, grid: _Grid, s: DetectSettings, previous=None) -> tuple[np.ndarray, tuple]:
     """The expectation of every point, and its seasonal profile as (points used, profile). The profile of a
-    slot of the cycle reads that slot's column only, so with `previous` (a profile from the same series with
-    more points used) only the columns that lost points are recomputed: the same numbers, a fraction of the
-    cost of the pass after a few short windows were flagged."""
+    slot of the cycle reads that slot's column only, so with `previous` (the same series' profile from another
+    set of points, the last pass's) only the columns whose points changed are recomputed: the same numbers, a
+    fraction of the cost in a pass after a few short windows were flagged."""
     cycles = grid.n // grid.cycle
     m = y_fit.reshape(cycles, grid.cycle)
     if previous is not None and previous[1].shape == m.shape:
