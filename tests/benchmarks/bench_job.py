@@ -6,7 +6,8 @@ Writes tests/benchmarks/results/bench_job.md.
 For each N: N synthetic series of `days` of minutes (daily and weekly shape, trend, noise; generated in Spark)
 are written to a fresh actuals table. Then, in the same session and run:
 - the floor: the same input through an identity applyInPandas that emits as many rows as the job's forecasts
-  (one per minute of the horizon per series), written to Delta: pure data movement;
+  (one per minute of the horizon per node of the hierarchy: the series and their totals), written to Delta:
+  pure data movement;
 - the job: cloudtune.spark.forecast_job.run_forecast (outliers, fit, forecast, reconcile, components, peaks,
   flags, every Delta write).
 Reported: wall seconds, series/s, rows/s written (forecasts, components), the job/floor ratio, and the peak
@@ -107,6 +108,15 @@ def write_actuals(spark, db: str, n: int, days: int) -> None:
     conform(rows, ACTUALS).write.format("delta").mode("overwrite").save(location(spark, db, ACTUALS))
 
 
+def hierarchy_nodes(spark, config) -> int:
+    """The nodes the job forecasts: every series and the totals of the configured levels above them."""
+    from cloudtune.spark.reconcile import node_keys
+    from cloudtune.spark.series_runner import KEYS
+
+    keys = spark.table(f"{config.database}.actuals").select(*KEYS).distinct().toPandas()
+    return len(node_keys(keys, config.reconcile.levels))
+
+
 def floor(spark, db: str, rows_per_series: int, target: str) -> float:
     """Identity applyInPandas emitting `rows_per_series` rows per series, written to Delta: seconds."""
     from pyspark.sql import functions as F
@@ -142,8 +152,10 @@ def bench(n: int, days: int, horizon: str, workdir: Path) -> dict:
     create_tables(spark, config.database)
     write_actuals(spark, config.database, n, days)
     steps = int(pd.Timedelta(horizon) // pd.Timedelta("1min"))
+    forecast_rows = steps * hierarchy_nodes(spark, config)
     with MemorySampler() as floor_mem:
-        floor_s = floor(spark, config.database, steps, str(workdir / f"floor{n}"))
+        per_series = -(-forecast_rows // n)
+        floor_s = floor(spark, config.database, per_series, str(workdir / f"floor{n}"))
     with MemorySampler() as mem:
         t = time.perf_counter()
         record = run_forecast(spark, config, END, progress=False)
@@ -151,7 +163,7 @@ def bench(n: int, days: int, horizon: str, workdir: Path) -> dict:
     comps = spark.table(f"{config.database}.forecast_components").count()
     gib = 2**30
     return {"series": n, "floor s": floor_s, "job s": job_s, "job / floor": job_s / floor_s,
-            "series/s": n / job_s, "forecast rows": record["forecast_rows"],
+            "series/s": n / job_s, "floor rows": per_series * n, "forecast rows": record["forecast_rows"],
             "forecast rows/s": record["forecast_rows"] / job_s, "component rows": comps,
             "component rows/s": comps / job_s, "driver GiB": mem.driver / gib, "workers GiB": mem.workers / gib,
             "floor driver GiB": floor_mem.driver / gib, "failed": record["series_failed"]}
