@@ -18,8 +18,7 @@ from pyspark.sql import functions as F
 
 from cloudtune.config import PipelineConfig
 from cloudtune.errors import InputError
-from cloudtune.spark.forecast_job import fit_nodes, reconcile, series_counts
-from cloudtune.spark.pools import concurrently
+from cloudtune.spark.forecast_job import concurrently, fit_nodes, reconcile, series_counts
 from cloudtune.spark.ingest import read_checked
 from cloudtune.spark.progress import Progress
 from cloudtune.spark.series_runner import KEYS

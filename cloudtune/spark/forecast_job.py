@@ -8,7 +8,7 @@ No driver loop over series and nothing per series collected to the driver.
 from __future__ import annotations
 
 import logging
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timezone
 
@@ -19,7 +19,6 @@ from pyspark.sql import functions as F
 
 from cloudtune.config import PipelineConfig
 from cloudtune.errors import InputError
-from cloudtune.spark.pools import InPools
 from cloudtune.spark.progress import Progress
 from cloudtune.spark.runs import RunFailed, RunRecord
 from cloudtune.spark.session import balanced_keys, stage_tasks
@@ -146,17 +145,13 @@ def _run(spark: SparkSession, config: PipelineConfig, run_date: date, record: Ru
         record.started()  # the run reads 'running' before its first output is written
         outputs = fitted.stamped(stamp)
         prog.stage("reconcile; write forecasts, components, outlier flags, event peaks, failures")
-        with InPools(spark) as writes:
-            # The small outputs need the fit's rows only: they are written while the driver plans the
-            # reconciliation (a few seconds of small jobs that leave the cores mostly idle).
-            for name, job in _side_outputs(spark, config.database, outputs, where).items():
-                writes.start(name, job)
-            forecasts, info = reconcile(spark, config, outputs, history)
-            # Counted as they are written (an observed metric of the write itself), not by scanning the table after.
-            written = Observation("forecast rows")
-            rows = forecasts.withColumns(stamp).observe(written, F.count(F.lit(1)).alias("rows"))
-            writes.start("forecasts", lambda: replace_partition(spark, rows, config.database, FORECASTS, where))
-            counts = writes.results()["counts"]
+        forecasts, info = reconcile(spark, config, outputs, history)
+        # Counted as they are written (an observed metric of the write itself), not by scanning the table after.
+        written = Observation("forecast rows")
+        rows = forecasts.withColumns(stamp).observe(written, F.count(F.lit(1)).alias("rows"))
+        writes = {"forecasts": lambda: replace_partition(spark, rows, config.database, FORECASTS, where),
+                  **_side_outputs(spark, config.database, outputs, where)}
+        counts = concurrently(spark, writes)["counts"]
     finally:
         fitted.unpersist()
     record.update(series_in=fitted.nodes, reconciliation=describe_reconciliation(info), **counts,
@@ -168,7 +163,7 @@ NODES_PER_COMPONENTS_FILE = 500  # about a million rows a file at the default co
 
 
 def _side_outputs(spark: SparkSession, db: str, outputs: NodeOutputs, where: dict) -> dict:
-    """The small writes and the run's counts, as callables for `InPools`. Each writes few files: flags, peaks
+    """The small writes and the run's counts, as callables for `concurrently`. Each writes few files: flags, peaks
     and failures are a few rows a node (one file), components a few thousand. A task per partition of the fit's
     output wrote as many files of a few rows each, a task's fixed cost each, and SQL readers list them all."""
     reports = outputs.rows("report")
@@ -183,6 +178,26 @@ def _side_outputs(spark: SparkSession, db: str, outputs: NodeOutputs, where: dic
                                               where),
         "counts": lambda: series_counts(reports),
     }
+
+
+def concurrently(spark: SparkSession, jobs: dict) -> dict:
+    """Run Spark actions from threads, each in its own fair-scheduler pool (the session runs spark.scheduler.mode
+    FAIR), so the small ones (a commit, a few rows: mostly latency) take a share of the cores while the big one
+    runs instead of queueing behind all of its tasks. Results by name; the first error is raised after all have
+    finished."""
+    context = spark.sparkContext
+
+    def in_pool(name: str, job):
+        context.setLocalProperty("spark.scheduler.pool", name)
+        try:
+            return job()
+        finally:
+            context.setLocalProperty("spark.scheduler.pool", None)
+
+    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
+        futures = {name: pool.submit(in_pool, name, job) for name, job in jobs.items()}
+        wait(futures.values())
+    return {name: future.result() for name, future in futures.items()}
 
 
 def series_counts(reports: DataFrame) -> dict:

@@ -42,7 +42,7 @@ def session_settings(config: PipelineConfig, warehouse: str | Path) -> dict[str,
         "spark.executorEnv.MKL_NUM_THREADS": "1",
         "spark.sql.adaptive.enabled": "true",
         # Jobs a run starts together (its small writes beside the forecasts' big one) share the cores by pool
-        # (cloudtune.spark.pools); a job without a pool is scheduled in order, as under FIFO.
+        # (forecast_job.concurrently); a job without a pool is scheduled in order, as under FIFO.
         "spark.scheduler.mode": "FAIR",
         "spark.databricks.delta.schema.autoMerge.enabled": "false",
         # Tasks Delta rebuilds a table's state with, before every write. Its default (50) suits huge logs on big
