@@ -24,11 +24,13 @@ WEEKDAY_INDEX = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "su
 
 def nanmedian(a: np.ndarray, axis: int = 0, overwrite_input: bool = False) -> np.ndarray:
     """np.nanmedian along `axis` of a 2-D array, without the masked-array path numpy takes for small arrays
-    (several times faster here). NaN where a column (row) has no finite value. `overwrite_input`: sort `a` in
-    place instead of a copy (for a large scratch array the caller no longer needs).
+    (several times faster here). NaN where a column (row) has no finite value. `overwrite_input`: `a` may be
+    sorted in place instead of a copy (a large scratch array the caller no longer needs; its contents after are
+    unspecified).
 
     Few medians, or few values each (a day type's days, a slot's neighbours), go to bottleneck's selection: the
-    same numbers, several times faster there. Many medians of a dozen values or more are faster sorted."""
+    same numbers for finite values, several times faster there. Many medians of more than 16 values (or of 6-16
+    over a large array) are faster sorted."""
     m = a.shape[axis]
     if m <= 5 or a.size <= 64 * max(m, 1) or (m <= 16 and a.size <= SMALL_MEDIAN_SIZE):
         return bottleneck.nanmedian(a, axis=axis)

@@ -68,8 +68,8 @@ def detect_series(ts_ns: np.ndarray, values: np.ndarray, grain_ns: int, hide: np
 
 def _flag(y, hidden, unfit, silent, grid: "_Grid", settings: DetectSettings, previous=None):
     """One detection pass: the expectation from points not in `unfit`; flags never on `silent` points.
-    `previous`: the last pass's profile (see `_expectation`). Returns the flags, the strongest z and residual
-    per point, the expectation and its profile."""
+    `previous`: the last pass's (points used, profile) pair (see `_expectation`). Returns the flags, the strongest
+    z and residual per point, the expectation and that pair for the next pass."""
     expected, profile = _expectation(np.where(unfit, np.nan, y), grid, settings, previous)
     r = y - expected
     r_sig = np.where(hidden, np.nan, r)  # what the detector looks at: everything but events and exclusions
@@ -151,13 +151,14 @@ def _effect_test(expected: np.ndarray, s: DetectSettings):
 
 def _expectation(y_fit: np.ndarray, grid: _Grid, s: DetectSettings, previous=None) -> tuple[np.ndarray, tuple]:
     """The expectation of every point, and its seasonal profile as (points used, profile). The profile of a
-    slot of the cycle reads that slot's column only, so with `previous` (the same series' profile from another
-    set of points, the last pass's) only the columns whose points changed are recomputed: the same numbers, a
+    slot of the cycle reads that slot's column only, so with `previous` (the pair from another pass over the same
+    series) only the columns whose points changed, masked or given back, are recomputed: the same numbers, a
     fraction of the cost in a pass after a few short windows were flagged."""
     cycles = grid.n // grid.cycle
     m = y_fit.reshape(cycles, grid.cycle)
     if previous is not None and previous[1].shape == m.shape:
-        cols = np.flatnonzero((np.isnan(m) != np.isnan(previous[0])).any(axis=0))
+        same = (m == previous[0]) | (np.isnan(m) & np.isnan(previous[0]))
+        cols = np.flatnonzero(~same.all(axis=0))
         profile = previous[1].copy()
         profile[:, cols] = _profile(m[:, cols], grid, s)
     else:
@@ -227,8 +228,8 @@ def _shifted_median(m: np.ndarray, shifts: list[int], min_count: int, extra: flo
             valid[valid] &= groups[source[valid]] == groups[rows[valid]]
         stack[i, valid] = m[source[valid]]
     count = np.count_nonzero(~np.isnan(stack), axis=0)
-    # A sort of the few values per point, vectorised over all points: a third of bottleneck's selection point by
-    # point, the same medians. In place: the stack is scratch, and two years of minutes make it hundreds of MB.
+    # Vectorised over all points (nanmedian picks a sort or bottleneck's selection by the stack's shape). The stack
+    # is scratch and may be sorted in place: two years of minutes make it hundreds of MB.
     med = nanmedian(stack.reshape(len(stack), -1), axis=0, overwrite_input=True).reshape(len(rows), cols)
     out[rows] = np.where(count - (extra is not None) >= min_count, med, np.nan)
     return out

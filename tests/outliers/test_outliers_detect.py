@@ -264,23 +264,30 @@ def test_bucket_mads_of_hour_runs_equal_numpy_per_bucket():
     np.testing.assert_array_equal(_bucket_mads(r, shuffled, 24, ok), want)
 
 
-def test_a_later_pass_profile_equals_one_built_from_scratch():
-    """A later pass recomputes only the profile columns that lost points; the expectation is the one a pass
-    without the earlier profile gives, also where a flagged column leaves a day short of other days."""
+@pytest.mark.parametrize("cycles", [14, 3])  # 3: the partial stacks go to bottleneck, the whole ones to a sort
+def test_a_later_pass_profile_equals_one_built_from_scratch(cycles):
+    """A later pass recomputes only the profile columns whose points changed; its expectation is the one a pass
+    without the earlier profile gives: where a window was masked, where a weekend column falls back to every
+    day's median, and where a later pass gives the points back."""
     from cloudtune.outliers.detect import _expectation, _Grid
 
     rng = np.random.default_rng(3)
     days, cycle = 20, 288
-    ts = pd.Timestamp("2025-03-01", tz="UTC").value + np.arange(days * cycle) * 300 * 10**9
+    start = pd.Timestamp("2025-03-01", tz="UTC")  # a Saturday
+    ts = start.value + np.arange(days * cycle) * 300 * 10**9
     grid = _Grid.build(ts, 300 * 10**9)
     y = np.log(100 + 50 * np.sin(np.arange(days * cycle) * 2 * np.pi / cycle)) + 0.05 * rng.standard_normal(days * cycle)
-    s = DetectSettings()
+    s = DetectSettings(profile_cycles=cycles)
     expected, first = _expectation(y, grid, s)
     masked = y.copy()
     masked[5 * cycle + 40: 5 * cycle + 60] = np.nan  # a flagged window
-    masked[np.arange(days) * cycle + 100] = np.nan  # a slot flagged on every day: its profile has no values
+    weekend = [d for d in range(days) if (start + pd.Timedelta(days=d)).dayofweek >= 5]
+    masked[np.array(weekend[1:]) * cycle + 100] = np.nan  # a slot left on one weekend day: every day's median
     again, later = _expectation(masked, grid, s, first)
     fresh, scratch = _expectation(masked, grid, s)
     assert not np.allclose(again, expected, equal_nan=True)  # the masked points changed the expectation
+    assert np.isfinite(later[1][weekend[0], 100])  # the weekend day's profile there came from the fallback
     np.testing.assert_array_equal(again, fresh)
     np.testing.assert_array_equal(later[1], scratch[1])
+    back, _ = _expectation(y, grid, s, later)  # a pass that gives every point back
+    np.testing.assert_array_equal(back, expected)
