@@ -11,7 +11,6 @@ import logging
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timezone
-from typing import Callable
 
 import pandas as pd
 from pyspark import StorageLevel
@@ -26,7 +25,7 @@ from cloudtune.spark.session import balanced_keys, stage_tasks
 from cloudtune.spark.series_runner import (KEYS, NODE, STEPPED, UNPLANNED, WIDE_SCHEMA, events_records,
                                           make_series_runner, node_names, node_table, unpack_steps,
                                           wide_arrow_schema)
-from cloudtune.spark.tables import conform, location, prepare_partition, qualified, replace_partition, struct_type
+from cloudtune.spark.tables import conform, location, qualified, replace_partition, struct_type
 from schemas import EVENTS, EVENT_PEAKS, FAILURES, FORECAST_COMPONENTS, FORECASTS, OUTLIER_FLAGS
 
 log = logging.getLogger(__name__)
@@ -67,9 +66,8 @@ class NodeOutputs:
 
 
 def fit_nodes(spark: SparkSession, config: PipelineConfig, history: DataFrame, run: dict, progress: Progress,
-              stage: str, alongside: Callable[[], object] | None = None) -> NodeOutputs:
-    """Every node of the hierarchy through run_series; the wide rows, persisted for the writes that split them.
-    `alongside`: called (from this thread, so it should only start work elsewhere) as the fit's Spark job starts."""
+              stage: str) -> NodeOutputs:
+    """Every node of the hierarchy through run_series; the wide rows, persisted for the writes that split them."""
     from cloudtune.spark.reconcile import aggregate_levels_spark, node_keys, planned_block_seconds, series_days
 
     levels = list(config.reconcile.levels)
@@ -93,8 +91,6 @@ def fit_nodes(spark: SparkSession, config: PipelineConfig, history: DataFrame, r
                             .alias(UNPLANNED)))
         wide = (numbered.repartition(tasks, NODE).groupBy(NODE)
                 .applyInArrow(runner, WIDE_SCHEMA).persist(StorageLevel.DISK_ONLY))
-        if alongside is not None:
-            alongside()
         # Fit here, once: every later write reads the persisted rows (and progress counts this stage). On disk,
         # not in memory: months of minutes for thousands of nodes do not fit in the heap; each write reads them once.
         wide.count()
@@ -142,19 +138,9 @@ def _run(spark: SparkSession, config: PipelineConfig, run_date: date, record: Ru
     where = {"run_date": run_date}
     prog.stage("reading actuals")
     history = read_history(spark, config, run_date, config.forecast.history_days)
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        # The outputs' locations and Delta states while the fit keeps the cores busy: seconds of catalog calls and
-        # small jobs, mostly waiting, that the writes would otherwise wait for after the fit. Not earlier: before
-        # the fit the driver is the bottleneck, and they slowed it as much as they saved after.
-        prepared: list[Future] = []
-
-        def prepare() -> None:
-            prepared.append(pool.submit(in_pool, spark, "prepare", _prepare_outputs, spark, config.database, where))
-
-        fitted = fit_nodes(spark, config, history, asdict(config.forecast), prog, "fit and forecast", prepare)
+    fitted = fit_nodes(spark, config, history, asdict(config.forecast), prog, "fit and forecast")
     stamp = {"run_id": F.lit(record.run_id), "run_date": F.lit(run_date)}
     try:
-        paths = prepared[0].result()
         calendar.result()
         record.started()  # the run reads 'running' before its first output is written
         outputs = fitted.stamped(stamp)
@@ -163,9 +149,8 @@ def _run(spark: SparkSession, config: PipelineConfig, run_date: date, record: Ru
         # Counted as they are written (an observed metric of the write itself), not by scanning the table after.
         written = Observation("forecast rows")
         rows = forecasts.withColumns(stamp).observe(written, F.count(F.lit(1)).alias("rows"))
-        writes = {"forecasts": lambda: replace_partition(spark, rows, config.database, FORECASTS, where,
-                                                         paths[FORECASTS.name]),
-                  **_side_outputs(spark, config.database, outputs, where, paths)}
+        writes = {"forecasts": lambda: replace_partition(spark, rows, config.database, FORECASTS, where),
+                  **_side_outputs(spark, config.database, outputs, where)}
         counts = concurrently(spark, writes)["counts"]
     finally:
         fitted.unpersist()
@@ -174,18 +159,10 @@ def _run(spark: SparkSession, config: PipelineConfig, run_date: date, record: Ru
     check_failed_share(record.fields, config.forecast.max_failed_share)
 
 
-OUTPUTS = (FORECASTS, FORECAST_COMPONENTS, OUTLIER_FLAGS, EVENT_PEAKS, FAILURES)
-
-
-def _prepare_outputs(spark: SparkSession, db: str, where: dict) -> dict[str, str]:
-    """Each output table's location by name, its Delta state cached for the write (`prepare_partition`)."""
-    return {table.name: prepare_partition(spark, db, table, where) for table in OUTPUTS}
-
-
 NODES_PER_COMPONENTS_FILE = 500  # about a million rows a file at the default components grain and horizon
 
 
-def _side_outputs(spark: SparkSession, db: str, outputs: NodeOutputs, where: dict, paths: dict) -> dict:
+def _side_outputs(spark: SparkSession, db: str, outputs: NodeOutputs, where: dict) -> dict:
     """The small writes and the run's counts, as callables for `concurrently`. Each writes few files: flags, peaks
     and failures are a few rows a node (one file), components a few thousand. A task per partition of the fit's
     output wrote as many files of a few rows each, a task's fixed cost each, and SQL readers list them all."""
@@ -193,13 +170,12 @@ def _side_outputs(spark: SparkSession, db: str, outputs: NodeOutputs, where: dic
     component_files = max(1, -(-outputs.nodes // NODES_PER_COMPONENTS_FILE))
     return {
         "components": lambda: replace_partition(spark, outputs.rows("component").coalesce(component_files), db,
-                                                FORECAST_COMPONENTS, where, paths[FORECAST_COMPONENTS.name]),
+                                                FORECAST_COMPONENTS, where),
         "flags": lambda: replace_partition(spark, outputs.rows("flag").withColumn("reason", F.col("flag_reason"))
-                                           .coalesce(1), db, OUTLIER_FLAGS, where, paths[OUTLIER_FLAGS.name]),
-        "peaks": lambda: replace_partition(spark, outputs.rows("peak").coalesce(1), db, EVENT_PEAKS, where,
-                                           paths[EVENT_PEAKS.name]),
+                                           .coalesce(1), db, OUTLIER_FLAGS, where),
+        "peaks": lambda: replace_partition(spark, outputs.rows("peak").coalesce(1), db, EVENT_PEAKS, where),
         "failures": lambda: replace_partition(spark, reports.where(F.col("status") != "ok").coalesce(1), db, FAILURES,
-                                              where, paths[FAILURES.name]),
+                                              where),
         "counts": lambda: series_counts(reports),
     }
 
@@ -209,21 +185,19 @@ def concurrently(spark: SparkSession, jobs: dict) -> dict:
     FAIR), so the small ones (a commit, a few rows: mostly latency) take a share of the cores while the big one
     runs instead of queueing behind all of its tasks. Results by name; the first error is raised after all have
     finished."""
+    context = spark.sparkContext
+
+    def in_pool(name: str, job):
+        context.setLocalProperty("spark.scheduler.pool", name)
+        try:
+            return job()
+        finally:
+            context.setLocalProperty("spark.scheduler.pool", None)
+
     with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
-        futures = {name: pool.submit(in_pool, spark, name, job) for name, job in jobs.items()}
+        futures = {name: pool.submit(in_pool, name, job) for name, job in jobs.items()}
         wait(futures.values())
     return {name: future.result() for name, future in futures.items()}
-
-
-def in_pool(spark: SparkSession, name: str, job, *args):
-    """`job(*args)` with this thread's Spark jobs in the fair-scheduler pool `name`: in the caller's pool they
-    would queue behind all of its running job's tasks (jobs within a pool run first in, first out)."""
-    context = spark.sparkContext
-    context.setLocalProperty("spark.scheduler.pool", name)
-    try:
-        return job(*args)
-    finally:
-        context.setLocalProperty("spark.scheduler.pool", None)
 
 
 def series_counts(reports: DataFrame) -> dict:

@@ -78,26 +78,12 @@ def conform(df: DataFrame, table: Table) -> DataFrame:
     return df.select([F.col(f.name).cast(f.dataType).alias(f.name) for f in schema.fields])
 
 
-def replace_partition(spark: SparkSession, df: DataFrame, database: str, table: Table, where: dict,
-                      path: str | None = None) -> None:
-    """Idempotent write: replace the rows matching `where` (e.g. the run_date) with `df`. `path`: the table's
-    location when the caller has it already (`prepare_partition`)."""
+def replace_partition(spark: SparkSession, df: DataFrame, database: str, table: Table, where: dict) -> None:
+    """Idempotent write: replace the rows matching `where` (e.g. the run_date) with `df`."""
+    condition = " AND ".join(_equals(table, k, v) for k, v in where.items())
     # Write by path: the table is registered already, and the metastore needs no schema update.
-    (conform(df, table).write.format("delta").mode("overwrite").option("replaceWhere", _condition(table, where))
-     .save(path or location(spark, database, table)))
-
-
-def prepare_partition(spark: SparkSession, database: str, table: Table, where: dict) -> str:
-    """The table's location, with Delta's current state of the table built and cached: listing the files that a
-    replace of `where` removes is what the write does first, and it reuses that state when no commit came
-    between. Mostly latency (catalog calls, small jobs), so a job runs it while its cores are busy elsewhere."""
-    path = location(spark, database, table)
-    spark.read.format("delta").load(path).where(_condition(table, where)).inputFiles()
-    return path
-
-
-def _condition(table: Table, where: dict) -> str:
-    return " AND ".join(_equals(table, k, v) for k, v in where.items())
+    (conform(df, table).write.format("delta").mode("overwrite").option("replaceWhere", condition)
+     .save(location(spark, database, table)))
 
 
 _SAFE_TEXT = re.compile(r"[A-Za-z0-9_.:-]{1,100}")

@@ -96,33 +96,3 @@ def test_write_predicates_are_typed_and_refuse_free_text():
         _equals(forecasts, "run_date", "2025-12-08' OR '1'='1")
     with pytest.raises(ValueError, match="no column"):
         _equals(forecasts, "date", "2025-12-08")
-
-
-def test_a_prepared_write_replaces_its_partition_even_after_a_commit_in_between(spark, spark_config):
-    """prepare_partition only warms Delta's state: a commit after it (another run's write) is still seen, so the
-    prepared write neither keeps the partition's old rows nor drops another partition's."""
-    from datetime import date
-
-    from pyspark.sql import functions as F
-
-    from cloudtune.spark.tables import location, prepare_partition, replace_partition
-
-    db, table = spark_config.database, ALL_TABLES["failures"]
-    create_tables(spark, db, {"failures": table})
-    day, other = date(2031, 1, 6), date(2031, 1, 7)
-
-    def rows(run_date, services):
-        return spark.createDataFrame(
-            [(s, "us", "requests", None, "failed", "boom", "run", run_date) for s in services],
-            "service string, region string, metric string, model string, status string, reason string, "
-            "run_id string, run_date date")
-
-    replace_partition(spark, rows(day, ["old"]), db, table, {"run_date": day})
-    path = prepare_partition(spark, db, table, {"run_date": day})
-    assert path == location(spark, db, table)
-    replace_partition(spark, rows(other, ["kept"]), db, table, {"run_date": other})  # a commit in between
-    replace_partition(spark, rows(day, ["new", "newer"]), db, table, {"run_date": day}, path)
-
-    got = spark.read.format("delta").load(path).where(F.col("run_date").isin(day, other))
-    assert sorted((str(r.run_date), r.service) for r in got.collect()) == \
-        [("2031-01-06", "new"), ("2031-01-06", "newer"), ("2031-01-07", "kept")]
